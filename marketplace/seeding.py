@@ -77,7 +77,9 @@ def _bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]])
 
 
 def _id_lookup(session: Session, model: type[Any], external_ids: pd.Series) -> np.ndarray:
-    mapping = dict(session.execute(select(model.external_id, model.id)).tuples())
+    # dict(result) would treat the Result as a mapping (it has .keys()); iterate its rows instead.
+    rows = session.execute(select(model.external_id, model.id)).tuples()
+    mapping = {external_id: row_id for external_id, row_id in rows}
     return np.fromiter((mapping[e] for e in external_ids), dtype=np.int64, count=len(external_ids))
 
 

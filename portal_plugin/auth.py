@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from marketplace.vocab import StaffRole
+from portal_plugin.web import plugin_path
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -63,7 +64,7 @@ def require_staff(*roles: StaffRole) -> Callable[[Endpoint], Endpoint]:
             principal = current_staff(request)
             if principal is None:
                 if wants_html(request):
-                    login = request.url_for("staff_login").path
+                    login = plugin_path(request, "staff_login")
                     target = quote(request.url.path)
                     return RedirectResponse(f"{login}?next={target}", status_code=303)
                 return JSONResponse(
