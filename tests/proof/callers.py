@@ -1,0 +1,102 @@
+"""The parties that call the plugin in access tests, each with its own cookie jar."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from marketplace.staff import create_staff
+from marketplace.vocab import StaffRole
+from portal_plugin.access_policy import Party
+from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
+from tests.conftest import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
+
+PASSWORD = "matrix password that is long enough"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Caller:
+    name: str
+    party: Party
+    client: TestClient
+    headers: dict[str, str] = field(default_factory=dict)
+    # Strings that belong to this caller alone; no other caller may ever see them.
+    private: frozenset[str] = frozenset()
+    has_session: bool = False
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, follow_redirects=False, **kwargs)
+
+    def csrf_token(self) -> str:
+        """The token of this caller's session, read from a form as a browser would."""
+        page = self.client.get("/staff/login")
+        match = CSRF_FIELD.search(page.text)
+        assert match, "the login form carries no CSRF token"
+        self.has_session = True
+        return match.group(1)
+
+
+def csrf_token_of(client: TestClient) -> str:
+    match = CSRF_FIELD.search(client.get("/staff/login").text)
+    assert match, "the login form carries no CSRF token"
+    return match.group(1)
+
+
+def log_in_staff(client: TestClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    token = csrf_token_of(client)
+    return client.post(
+        "/staff/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": ""},
+        follow_redirects=False,
+    )
+
+
+def build_callers(app: Starlette, session: Session) -> dict[str, Caller]:
+    """Anonymous, two residents, the host CMS and one staff user per role, all logged in."""
+
+    def new_client() -> TestClient:
+        return TestClient(app, base_url="https://testserver")
+
+    callers = {
+        "anonymous": Caller("anonymous", Party.ANYONE, new_client()),
+        "host_cms": Caller(
+            "host_cms",
+            Party.HOST_CMS,
+            new_client(),
+            headers={"Authorization": f"Bearer {TEST_ARTICLE_API_KEY}"},
+        ),
+    }
+    for name in ("resident", "other_resident"):
+        external_id = f"matrix-{name.replace('_', '-')}"
+        token = mint_token(TEST_IDENTITY_SECRET, ResidentIdentity(external_id=external_id))
+        callers[name] = Caller(
+            name,
+            Party.RESIDENT,
+            new_client(),
+            headers={HEADER: token},
+            private=frozenset({external_id}),
+        )
+    for role in (StaffRole.REVIEWER, StaffRole.FINANCE, StaffRole.ADMIN):
+        email = f"matrix-{role.value}@city.example.jp"
+        display_name = f"マトリクス{role.value}担当"
+        create_staff(session, email, display_name, PASSWORD, role)
+        session.commit()
+        client = new_client()
+        answer = log_in_staff(client, email)
+        assert answer.status_code == 303, f"{role.value} could not log in: {answer.status_code}"
+        callers[role.value] = Caller(
+            role.value,
+            Party(role.value),
+            client,
+            private=frozenset({email, display_name}),
+            has_session=True,
+        )
+    return callers

@@ -1,0 +1,157 @@
+"""Every route of the app, called as every party: the expected answer and no one else's data.
+
+The routes come from the app's own route table, the rules from portal_plugin/access_policy.py,
+and how to call each route from PROBES below. A route missing from either table fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+
+from marketplace.vocab import StaffRole
+from portal_plugin.access_policy import ROUTE_ACCESS, STAFF_PARTIES, Party, access_for, staff
+from tests.conftest import TEST_ARTICLE_API_KEY
+from tests.proof.callers import Caller, build_callers
+from tests.proof.routetable import route_table
+
+ARTICLE = {
+    "title": "マトリクス試験の記事",
+    "summary": "アクセス制御の試験で使う記事です。",
+    "url": "https://www.city.aizuwakamatsu.fukushima.jp/matrix",
+    "category": "行政手続き",
+    "tags": [],
+    "published_at": "2026-04-01T09:00:00+09:00",
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How to call one route, and what it answers to allowed and refused callers."""
+
+    method: str
+    path: str
+    ok: frozenset[int]
+    unauthenticated: int = 401  # callers without the credentials the route needs
+    forbidden: int = 403  # logged-in staff or shops of the wrong role
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    shows_own_data: bool = False  # an allowed caller must see their own private data
+
+
+def probe(method: str, path: str, *ok: int, **options: Any) -> Probe:
+    return Probe(method, path, frozenset(ok), **options)
+
+
+PROBES: dict[str, Probe] = {
+    "health": probe("GET", "/healthz", 200),
+    "resident_me": probe("GET", "/api/me", 200, shows_own_data=True),
+    "list_articles": probe("GET", "/api/articles", 200),
+    "put_article": probe("PUT", "/api/articles/matrix-1", 200, 201, kwargs={"json": ARTICLE}),
+    "feed_fragment": probe(
+        "GET", "/fragment/feed", 200, kwargs={"headers": {"accept": "text/html"}}
+    ),
+    "staff_login": probe("GET", "/staff/login", 200),
+    "staff_login_submit": probe(
+        "POST",
+        "/staff/login",
+        400,
+        kwargs={
+            "data": {"email": "nobody-{caller}@city.example.jp", "password": "wrong", "next": ""}
+        },
+    ),
+    "staff_logout": probe("POST", "/staff/logout", 303),
+    "staff_home": probe("GET", "/staff/", 200, unauthenticated=303, shows_own_data=True),
+    "static": probe("GET", "/static/portal.css", 200),
+}
+
+
+def test_every_route_has_an_access_rule_and_a_probe(app: Starlette) -> None:
+    entries = route_table(app)
+    names = {entry.name for entry in entries}
+    unnamed = [f"{e.method} {e.path}" for e in entries if not e.name]
+    assert not unnamed, f"routes without a name cannot carry an access rule: {unnamed}"
+    for entry in entries:
+        access_for(entry.name)  # raises MissingAccessRule naming the route
+        assert entry.name in PROBES, f"route {entry.name!r} has no probe in {__name__}.PROBES"
+        assert PROBES[entry.name].method == entry.method or entry.method == "GET"
+    assert set(ROUTE_ACCESS) <= names, (
+        f"rules for routes that no longer exist: {set(ROUTE_ACCESS) - names}"
+    )
+    assert set(PROBES) <= names, f"probes for routes that no longer exist: {set(PROBES) - names}"
+
+
+def test_guards_in_code_agree_with_the_declared_policy(app: Starlette) -> None:
+    for entry in route_table(app):
+        roles = getattr(entry.endpoint, "required_roles", None)
+        if roles is None:
+            continue
+        declared = access_for(entry.name)
+        assert declared.allowed == staff(*roles, why="").allowed, (
+            f"{entry.name}: require_staff{tuple(r.value for r in roles)} but the policy says "
+            f"{sorted(declared.allowed)}"
+        )
+
+
+@pytest.fixture
+def callers(app: Starlette, session: Session, client: Any) -> Iterator[dict[str, Caller]]:
+    # `client` runs the app's lifespan once; the callers share the app with their own cookies.
+    yield build_callers(app, session)
+
+
+def expected_status(probe: Probe, route_name: str, caller: Caller) -> frozenset[int]:
+    access = access_for(route_name)
+    if access.allows(caller.party):
+        return probe.ok
+    logged_in_elsewhere = caller.party in STAFF_PARTIES or caller.party is Party.SHOP
+    if logged_in_elsewhere and access.allowed & (STAFF_PARTIES | {Party.SHOP}):
+        return frozenset({probe.forbidden})
+    return frozenset({probe.unauthenticated})
+
+
+def personalised(kwargs: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """Fill "{caller}" in form values, so per-account limits (login) do not mix callers up."""
+    result = dict(kwargs)
+    if isinstance(result.get("data"), dict):
+        result["data"] = {
+            key: value.format(caller=caller.name) if isinstance(value, str) else value
+            for key, value in result["data"].items()
+        }
+    return result
+
+
+@pytest.mark.parametrize("route_name", sorted(PROBES))
+def test_route_answers_each_party_as_declared(route_name: str, callers: dict[str, Caller]) -> None:
+    probe = PROBES[route_name]
+    access = access_for(route_name)
+    for caller in callers.values():
+        kwargs = personalised(probe.kwargs, caller)
+        if probe.method not in {"GET", "HEAD"} and caller.has_session:
+            # Authorisation is under test here, not CSRF (test_security covers that): callers
+            # with a session send their token as a page script would.
+            kwargs["headers"] = {**kwargs.get("headers", {}), "X-CSRF-Token": caller.csrf_token()}
+        answer = caller.request(probe.method, probe.path, **kwargs)
+        expected = expected_status(probe, route_name, caller)
+        assert answer.status_code in expected, (
+            f"{probe.method} {probe.path} as {caller.name}: {answer.status_code}, "
+            f"expected {sorted(expected)}; body {answer.text[:200]!r}"
+        )
+        body = answer.text
+        for other in callers.values():
+            if other is caller:
+                continue
+            leaked = [marker for marker in other.private if marker in body]
+            assert not leaked, f"{route_name} as {caller.name} shows {other.name}'s data: {leaked}"
+        assert TEST_ARTICLE_API_KEY not in body, f"{route_name} echoes the article API key"
+        if probe.shows_own_data and access.allows(caller.party) and caller.private:
+            assert any(marker in body for marker in caller.private), (
+                f"{route_name} as {caller.name} does not show the caller's own data"
+            )
+
+
+def test_staff_roles_cover_every_staff_role() -> None:
+    assert {Party(role.value) for role in StaffRole} == STAFF_PARTIES
