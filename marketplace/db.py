@@ -73,10 +73,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling never emits BEGIN, so a SAVEPOINT becomes the outer
-    # transaction and its RELEASE commits for good (tests "rolled back" kept their rows).
-    # SQLAlchemy's documented fix: switch it off and emit BEGIN ourselves (see _sqlite_begin).
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and delays BEGIN; take it over
+    # (SQLAlchemy's documented recipe) so SQLite transactions behave like PostgreSQL's.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -85,7 +84,7 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
+def _begin_sqlite_transaction(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
@@ -95,8 +94,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
