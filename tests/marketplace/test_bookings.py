@@ -25,7 +25,7 @@ from marketplace.errors import (
     SharesUnavailable,
     ShopNotApproved,
 )
-from marketplace.lifecycle import ActorKind, IllegalTransition, BookingStatus, MarketplaceEventKind
+from marketplace.lifecycle import ActorKind, BookingStatus, IllegalTransition, MarketplaceEventKind
 from marketplace.models import AuditEntry, InventoryWeek, MarketplaceEvent
 from marketplace.targeting import EVERYONE, parse_targeting
 from marketplace.vocab import ShopStatus
