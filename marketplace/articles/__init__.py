@@ -1,0 +1,1 @@
+"""Municipal articles: validation, storage and bulk import."""

@@ -1,0 +1,84 @@
+"""Who is making a request, and the guards routes use to require a role.
+
+Staff and shop users log in with cookie sessions; the session stores only ids and the role.
+Residents are identified by the host portal (see `hooks.resolve_resident`), never by a session.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from marketplace.vocab import StaffRole
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    staff_id: int
+    role: StaffRole
+    display_name: str
+
+
+def current_staff(request: Request) -> StaffPrincipal | None:
+    data = request.session.get("staff")
+    if not isinstance(data, dict):
+        return None
+    try:
+        return StaffPrincipal(int(data["id"]), StaffRole(data["role"]), str(data["name"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def log_in_staff(request: Request, principal: StaffPrincipal) -> None:
+    # A fresh session on login prevents session fixation.
+    request.session.clear()
+    request.session["staff"] = {
+        "id": principal.staff_id,
+        "role": principal.role.value,
+        "name": principal.display_name,
+    }
+
+
+def log_out(request: Request) -> None:
+    request.session.clear()
+
+
+def wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def require_staff(*roles: StaffRole) -> Callable[[Endpoint], Endpoint]:
+    """Allow staff with one of `roles` (admins always); others get a login redirect or 401/403."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            principal = current_staff(request)
+            if principal is None:
+                if wants_html(request):
+                    login = request.url_for("staff_login").path
+                    target = quote(request.url.path)
+                    return RedirectResponse(f"{login}?next={target}", status_code=303)
+                return JSONResponse(
+                    {"error": {"code": "unauthenticated", "message": "ログインが必要です"}},
+                    status_code=401,
+                )
+            if principal.role is not StaffRole.ADMIN and principal.role not in roles:
+                return JSONResponse(
+                    {"error": {"code": "forbidden", "message": "この操作の権限がありません"}},
+                    status_code=403,
+                )
+            request.state.staff = principal
+            return await endpoint(request)
+
+        guarded.required_roles = tuple(roles)  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate

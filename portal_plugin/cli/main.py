@@ -1,0 +1,35 @@
+"""The `portal-marketplace` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from portal_plugin.cli import (
+    articles_cmds,
+    db_cmds,
+    identity_cmds,
+    seed_cmds,
+    serve_cmds,
+    staff_cmds,
+)
+
+app = typer.Typer(
+    name="portal-marketplace",
+    help="Local-shop ad marketplace for the 会津若松+ citizen portal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmds.app, name="db", help="Database migrations.")
+app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
+app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
+app.command("seed")(seed_cmds.seed)
+app.command("serve")(serve_cmds.serve)
+app.command("resident-token")(identity_cmds.resident_token)
+
+
+def main() -> None:
+    # typer/click exit with 2 and a usage line for unknown options; keep that contract.
+    sys.exit(app())

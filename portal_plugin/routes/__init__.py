@@ -1,0 +1,13 @@
+"""The plugin's HTTP routes, one module per area. Each module exposes `routes`."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from portal_plugin.routes import articles, feed, health, residents, staff_auth
+
+ROUTE_MODULES = [health, residents, articles, feed, staff_auth]
+
+
+def all_routes() -> list[BaseRoute]:
+    return [route for module in ROUTE_MODULES for route in module.routes]

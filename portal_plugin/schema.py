@@ -1,0 +1,11 @@
+"""Every table of every package, gathered on one MetaData for Alembic and for tests.
+
+Each package that owns tables adds its models import here.
+"""
+
+from __future__ import annotations
+
+import marketplace.models  # noqa: F401
+from marketplace.db import Base
+
+metadata = Base.metadata
