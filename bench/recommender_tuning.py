@@ -14,14 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.city_frames import city_frames, train_dataset  # noqa: E402
-from recommender.baselines import (  # noqa: E402
+from bench.city_frames import city_frames, train_dataset
+from recommender.baselines import (
     PopularityRecommender,
     SegmentPopularityRecommender,
 )
-from recommender.config import LightFMConfig  # noqa: E402
-from recommender.evaluation import evaluate  # noqa: E402
-from recommender.model import LightFMRecommender  # noqa: E402
+from recommender.config import LightFMConfig
+from recommender.evaluation import evaluate
+from recommender.model import LightFMRecommender
 
 BASE = LightFMConfig()
 SETTINGS: dict[str, dict[str, object]] = {
