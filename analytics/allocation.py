@@ -76,11 +76,8 @@ def allocate(
     priority_order: Sequence[str] = (),
 ) -> Allocation:
     """Allocate `revenue` yen to `services` by `method`; the result keeps the input order."""
-    if revenue < 0:
-        # Net refunds beyond revenue in a period: nothing to allocate, shown as a negative surplus.
-        revenue_to_share = 0
-    else:
-        revenue_to_share = revenue
+    # Net refunds beyond revenue in a period: nothing to allocate, shown as a negative surplus.
+    revenue_to_share = max(revenue, 0)
     if any(line.running_cost < 0 for line in services):
         raise ValueError("running costs must not be negative")
     if method is AllocationMethod.PROPORTIONAL:
@@ -115,9 +112,7 @@ def _priority(
 ) -> list[int]:
     rank = {code: position for position, code in enumerate(priority_order)}
     # Services missing from the order come last, in their listed order.
-    order = sorted(
-        range(len(services)), key=lambda i: (rank.get(services[i].code, len(rank)), i)
-    )
+    order = sorted(range(len(services)), key=lambda i: (rank.get(services[i].code, len(rank)), i))
     amounts = [0] * len(services)
     remaining = revenue
     for index in order:

@@ -195,7 +195,12 @@ def monthly_costs(session: Session, fiscal_year: int) -> pd.DataFrame:
         for position, month_start in enumerate(months):
             amount = figures.get(month_start.month, 0) + spread[position]
             records.append(
-                {"code": service.code, "name": service.name, "month": month_start, "running_cost": amount}
+                {
+                    "code": service.code,
+                    "name": service.name,
+                    "month": month_start,
+                    "running_cost": amount,
+                }
             )
     frame = pd.DataFrame.from_records(records, columns=MONTHLY_COST_COLUMNS)
     return frame.astype({"running_cost": "int64"})
@@ -242,7 +247,10 @@ def current_rule(session: Session) -> RuleInForce:
         order = tuple(service.code for service in list_services(session))
         return RuleInForce(AllocationMethod.PROPORTIONAL, order, "既定", None)
     return RuleInForce(
-        AllocationMethod(rule.method), tuple(rule.priority_order), rule.changed_by_name, rule.changed_at
+        AllocationMethod(rule.method),
+        tuple(rule.priority_order),
+        rule.changed_by_name,
+        rule.changed_at,
     )
 
 
@@ -262,7 +270,9 @@ def set_rule(
         if code not in known:
             service_by_code(session, code)
     if len(set(order)) != len(order):
-        raise InvalidAllocationRule("priority_order: 同じサービスが複数回指定されています", "priority_order")
+        raise InvalidAllocationRule(
+            "priority_order: 同じサービスが複数回指定されています", "priority_order"
+        )
     order += [code for code in known if code not in order]
     session.add(
         AllocationRule(

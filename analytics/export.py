@@ -60,7 +60,7 @@ def _plain(value: Any) -> Any:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if value is pd.NaT:
+    if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
@@ -86,7 +86,9 @@ def to_csv(table: ReportTable) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(header) for header in table.headers])
     for row in table.rows():
-        writer.writerow([neutralise(_text(value)) if isinstance(value, str) else _text(value) for value in row])
+        writer.writerow(
+            [neutralise(_text(value)) if isinstance(value, str) else _text(value) for value in row]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -102,7 +104,9 @@ def to_xlsx(tables: Sequence[ReportTable]) -> bytes:
         for row in table.rows():
             sheet.append([_excel_value(value) for value in row])
         for index, header in enumerate(table.headers, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(header) * 2 + 2))
+            sheet.column_dimensions[get_column_letter(index)].width = max(
+                10, min(40, len(header) * 2 + 2)
+            )
     if not tables:
         workbook.create_sheet("empty")
     buffer = io.BytesIO()
@@ -120,7 +124,7 @@ def _excel_value(value: Any) -> Any:
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
-    cleaned = "".join("_" if ch in '[]:*?/\\' else ch for ch in title)[:EXCEL_SHEET_TITLE_MAX]
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:EXCEL_SHEET_TITLE_MAX]
     cleaned = cleaned or "sheet"
     candidate, number = cleaned, 2
     while candidate in used:

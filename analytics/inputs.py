@@ -26,7 +26,9 @@ def parse_yen(raw: object, field: str = "amount_yen") -> int:
         value = raw
     elif isinstance(raw, float):
         if not raw.is_integer():
-            raise InvalidAmount(f"{field}: 金額は円単位の整数で入力してください（小数は不可）", field)
+            raise InvalidAmount(
+                f"{field}: 金額は円単位の整数で入力してください（小数は不可）", field
+            )
         value = int(raw)
     elif isinstance(raw, str):
         text = unicodedata.normalize("NFKC", raw).strip()

@@ -114,7 +114,9 @@ class AudienceReach(Base):
     __tablename__ = "audience_reach"
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    booking_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False
+    )
     dimension: Mapped[str] = mapped_column(String(16), nullable=False)
     value: Mapped[str] = mapped_column(String(32), nullable=False)
     residents: Mapped[int] = mapped_column(Integer, nullable=False)

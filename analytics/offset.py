@@ -102,8 +102,15 @@ def build_offset_report(
         lines: list[ServiceCostLine] = []
     else:
         per_month_cost = costs.groupby("month")["running_cost"].sum().reindex(months, fill_value=0)
-        per_service = costs.groupby(["code", "name"], sort=False)["running_cost"].sum()
-        lines = [ServiceCostLine(code, name, int(total)) for (code, name), total in per_service.items()]
+        per_service = costs.groupby(["code", "name"], sort=False, as_index=False)[
+            "running_cost"
+        ].sum()
+        lines = [
+            ServiceCostLine(str(code), str(name), int(total))
+            for code, name, total in zip(
+                per_service["code"], per_service["name"], per_service["running_cost"], strict=True
+            )
+        ]
     table = pd.DataFrame(
         {
             "month": months,

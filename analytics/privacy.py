@@ -60,6 +60,7 @@ def _suppressed_cells(residents: pd.Series, k: int) -> list[int]:
     if not chosen:
         return []
     remaining = nonzero.drop(index=list(chosen)).sort_values(kind="stable")
+
     def needs_more() -> bool:
         return len(chosen) < 2 or int(residents.loc[list(chosen)].sum()) < k
 
