@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from analytics.offset import ratio
+from analytics.numbers import ratio
 from marketplace.calendar import fiscal_months
 
 RUN_RATE_WINDOW = 3

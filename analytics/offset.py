@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.allocation import Allocation, AllocationMethod, ServiceCostLine, allocate
+from analytics.numbers import ratio_column
 from marketplace.calendar import fiscal_months
 
 REVENUE_COLUMNS = ["month", "revenue"]
@@ -83,10 +84,6 @@ def _month_start(value: Any) -> Any:
     return stamp.date().replace(day=1)
 
 
-def ratio(numerator: int, denominator: int) -> float | None:
-    return None if denominator <= 0 else numerator / denominator
-
-
 def build_offset_report(
     fiscal_year: int,
     revenue: pd.DataFrame,
@@ -118,9 +115,7 @@ def build_offset_report(
             "running_cost": per_month_cost.to_numpy(dtype="int64"),
         }
     )
-    table["offset_ratio"] = [
-        ratio(int(r), int(c)) for r, c in zip(table["revenue"], table["running_cost"], strict=True)
-    ]
+    table["offset_ratio"] = ratio_column(table["revenue"], table["running_cost"], table.index)
     total_revenue = int(table["revenue"].sum())
     allocation = allocate(total_revenue, lines, method, priority_order)
     return OffsetReport(fiscal_year, table, allocation, method)
