@@ -16,7 +16,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
+
+from billing import money
 
 
 class AllocationMethod(enum.StrEnum):
@@ -97,14 +98,8 @@ def _proportional(revenue: int, costs: list[int]) -> list[int]:
         return [0] * len(costs)
     if revenue >= total:
         return list(costs)
-    exact = [Fraction(revenue * cost, total) for cost in costs]
-    amounts = [int(value) for value in exact]
-    leftover = revenue - sum(amounts)
-    # Largest remainder first; ties go to the earlier service so the result is deterministic.
-    order = sorted(range(len(costs)), key=lambda i: (-(exact[i] - amounts[i]), i))
-    for index in order[:leftover]:
-        amounts[index] += 1
-    return amounts
+    # Largest remainder, ties to the earlier service: billing's own splitter, so yen add up.
+    return money.allocate(revenue, costs)
 
 
 def _priority(
