@@ -117,8 +117,7 @@ def test_ambiguous_and_overpaying_transfers_go_to_review(
     over = HEADER + f"2026-05-11,12000,ｱｲﾂﾞﾉｻｶｸﾞﾗ,{first.payment_reference}\n"
     import_statement(session, over.encode(), filename="b.csv", staff_id=None)
     (pending, overpaid) = review_queue(session)
-    with pytest.raises(Exception, match="超えています"):
-        with session.begin_nested():
-            resolve_to_invoice(session, overpaid.id, first.number)
+    with pytest.raises(Exception, match="超えています"), session.begin_nested():
+        resolve_to_invoice(session, overpaid.id, first.number)
     assert session.execute(select(func.count()).select_from(Payment)).scalar() == 0
     del pending
