@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing.check import check_ledger
 from billing.config import BillingConfig
 from billing.tax import RoundingMode
+from marketplace.booking_requests import BookingRequest
+from marketplace.bookings import place_hold
 from marketplace.db import utcnow
 from marketplace.lifecycle import BookingStatus, PlacementKind
 from marketplace.models import Booking, Placement, Shop
+from marketplace.targeting import Targeting
 from marketplace.vocab import ShopStatus
 
 ISSUER_NAME = "会津若松市 スマートシティ推進室"
@@ -114,6 +117,23 @@ def make_booking(session: Session, placement: Placement) -> Callable[..., Bookin
         session.add(booking)
         session.flush()
         return booking
+
+    return make
+
+
+NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
+
+
+@pytest.fixture
+def hold(session: Session, placement: Placement) -> Callable[..., Booking]:
+    """A real hold placed through the marketplace's own service."""
+    counter = iter(range(1, 100_000))
+
+    def make(
+        shop: Shop, *, first_week: date = date(2026, 5, 4), weeks: int = 4, shares: int = 1
+    ) -> Booking:
+        request = BookingRequest(placement.id, first_week, weeks, shares, Targeting())
+        return place_hold(session, shop.id, request, f"hold-{next(counter)}", now=NOW)
 
     return make
 

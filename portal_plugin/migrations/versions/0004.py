@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0002
-Create Date: 2026-11-26 09:21:56.357557
+Create Date: 2026-11-26 09:25:00.640156
 """
 
 from __future__ import annotations
@@ -230,6 +230,23 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_invoices_shop_id", ["shop_id"], unique=False)
 
+    op.create_table(
+        "billing_processed_marketplace_events",
+        sa.Column(
+            "event_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("processed_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["marketplace_events.id"],
+            name=op.f("fk_billing_processed_marketplace_events_event_id_marketplace_events"),
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_billing_processed_marketplace_events")),
+    )
     op.create_table(
         "invoice_lines",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -585,6 +602,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_invoice_lines_booking_id")
 
     op.drop_table("invoice_lines")
+    op.drop_table("billing_processed_marketplace_events")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_index("ix_invoices_shop_id")
         batch_op.drop_index("ix_invoices_original_invoice_id")
