@@ -70,8 +70,6 @@ def test_cancellation_credits_and_refunds_paid_weeks(
         invoice.total,
         0,
     )
-    refund = (
-        position and session.query(__import__("billing.models", fromlist=["Refund"]).Refund).one()
-    )
+    refund = session.query(Refund).one()
     assert refund.status is RefundStatus.PENDING_PAYOUT
     assert ledger.balance(session, ledger.REFUNDS_PAYABLE) == -invoice.total
