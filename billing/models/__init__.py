@@ -1,11 +1,7 @@
 """Billing's tables. Importing this package registers them and the immutability guards."""
 
-from billing.models.bank import (
-    BankStatementImport,
-    BankTransaction,
-    BankTransactionStatus,
-    StripeEvent,
-)
+from billing.models.bank import BankStatementImport, BankTransaction, BankTransactionStatus
+from billing.models.events import ProcessedMarketplaceEvent, StripeEvent
 from billing.models.guards import install_guards
 from billing.models.invoices import (
     DocumentKind,
@@ -36,6 +32,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "ProcessedMarketplaceEvent",
     "Refund",
     "RefundStatus",
     "StripeEvent",

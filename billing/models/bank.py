@@ -52,17 +52,3 @@ class BankTransaction(Timestamps, Base):
         UniqueConstraint("import_id", "row_number"),
         Index("ix_bank_transactions_status", "status"),
     )
-
-
-class StripeEvent(Base):
-    """Each Stripe event id once: stored in the same transaction as the event's effect."""
-
-    __tablename__ = "stripe_events"
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
-    type: Mapped[str] = mapped_column(String(80), nullable=False)
-    object_id: Mapped[str | None] = mapped_column(String(120))
-    outcome: Mapped[str] = mapped_column(String(32), nullable=False)
-    detail: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

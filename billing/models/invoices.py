@@ -57,7 +57,7 @@ class Invoice(Base):
     sequence: Mapped[int] = mapped_column(Integer, nullable=False)
     number: Mapped[str] = mapped_column(String(24), unique=True, nullable=False)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), nullable=False)
-    booking_id: Mapped[int | None] = mapped_column(Integer)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     issue_date: Mapped[date] = mapped_column(Date, nullable=False)
     period_start: Mapped[date | None] = mapped_column(Date)
@@ -128,7 +128,7 @@ class InvoiceLine(Base):
     # The line's share of its rate's taxable amount (largest remainder), for revenue
     # recognition only; the invoice shows tax per rate, never per line.
     taxable: Mapped[int] = mapped_column(Integer, nullable=False)
-    booking_id: Mapped[int | None] = mapped_column(Integer)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     service_start: Mapped[date | None] = mapped_column(Date)
     service_end: Mapped[date | None] = mapped_column(Date)
     credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"))

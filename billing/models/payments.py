@@ -35,7 +35,7 @@ class Payment(Timestamps, Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), nullable=False)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
-    booking_id: Mapped[int | None] = mapped_column(Integer)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     method: Mapped[PaymentMethod] = mapped_column(
         enum_column(PaymentMethod, "payment_method"), nullable=False
     )

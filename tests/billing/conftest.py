@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing.check import check_ledger
 from billing.config import BillingConfig
 from billing.tax import RoundingMode
-from marketplace.models import Shop
+from marketplace.booking_requests import BookingRequest
+from marketplace.bookings import place_hold
+from marketplace.db import utcnow
+from marketplace.lifecycle import BookingStatus, PlacementKind
+from marketplace.models import Booking, Placement, Shop
+from marketplace.targeting import Targeting
 from marketplace.vocab import ShopStatus
 
 ISSUER_NAME = "会津若松市 スマートシティ推進室"
@@ -50,6 +56,84 @@ def make_shop(session: Session) -> Callable[..., Shop]:
         session.add(shop)
         session.flush()
         return shop
+
+    return make
+
+
+@pytest.fixture
+def placement(session: Session) -> Placement:
+    placement = Placement(
+        code="feed-card",
+        name="フィード内カード",
+        kind=PlacementKind.IN_FEED,
+        feed_position=3,
+        image_width=600,
+        image_height=300,
+        max_image_bytes=200_000,
+        headline_max_chars=30,
+        body_max_chars=80,
+        shares_per_week=4,
+        price_per_share_week_yen=11_000,
+        out_of_city_price_per_share_week_yen=16_500,
+    )
+    session.add(placement)
+    session.flush()
+    return placement
+
+
+@pytest.fixture
+def make_booking(session: Session, placement: Placement) -> Callable[..., Booking]:
+    """A booking row as the marketplace writes it (status and price already decided)."""
+    counter = iter(range(1, 100_000))
+
+    def make(
+        shop: Shop,
+        *,
+        first_week: date = date(2026, 5, 4),
+        weeks: int = 4,
+        shares: int = 1,
+        total_yen: int | None = None,
+        status: BookingStatus = BookingStatus.HELD,
+    ) -> Booking:
+        total = total_yen if total_yen is not None else 11_000 * weeks * shares
+        booking = Booking(
+            shop_id=shop.id,
+            placement_id=placement.id,
+            shares=shares,
+            first_week=first_week,
+            last_week=first_week + timedelta(weeks=weeks - 1),
+            weeks=weeks,
+            status=status,
+            hold_expires_at=utcnow() + timedelta(minutes=15),
+            in_city_rate=True,
+            unit_price_yen=11_000,
+            list_price_yen=total,
+            discount_yen=0,
+            surcharge_yen=0,
+            total_yen=total,
+            tax_yen=total * 10 // 110,
+            idempotency_key=f"test-{next(counter)}",
+        )
+        session.add(booking)
+        session.flush()
+        return booking
+
+    return make
+
+
+NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
+
+
+@pytest.fixture
+def hold(session: Session, placement: Placement) -> Callable[..., Booking]:
+    """A real hold placed through the marketplace's own service."""
+    counter = iter(range(1, 100_000))
+
+    def make(
+        shop: Shop, *, first_week: date = date(2026, 5, 4), weeks: int = 4, shares: int = 1
+    ) -> Booking:
+        request = BookingRequest(placement.id, first_week, weeks, shares, Targeting())
+        return place_hold(session, shop.id, request, f"hold-{next(counter)}", now=NOW)
 
     return make
 

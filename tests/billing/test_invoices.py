@@ -16,7 +16,7 @@ from billing.tax import RoundingMode
 from tests.billing.conftest import ISSUER_NAME, ISSUER_NUMBER
 
 
-def _weeks_line(amount: int, booking_id: int = 1) -> LineDraft:
+def _weeks_line(amount: int, booking_id: int | None = None) -> LineDraft:
     return LineDraft(
         "フィード内カード 2026-05-04〜2026-05-31 (4週 × 1枠)",
         amount,
@@ -27,15 +27,18 @@ def _weeks_line(amount: int, booking_id: int = 1) -> LineDraft:
     )
 
 
-def test_issue_invoice_snapshots_issuer_and_recipient(session, make_shop, billing_config) -> None:
+def test_issue_invoice_snapshots_issuer_and_recipient(
+    session, make_shop, make_booking, billing_config
+) -> None:
     shop = make_shop(invoice_registration_number="T7123456789012")
+    booking = make_booking(shop)
     invoice = issue_invoice(
         session,
         billing_config,
         shop_id=shop.id,
-        lines=[_weeks_line(44_000)],
+        lines=[_weeks_line(44_000, booking.id)],
         issue_date=date(2026, 5, 1),
-        booking_id=1,
+        booking_id=booking.id,
     )
     assert invoice.number == "INV-2026-000001"
     assert invoice.payment_reference == "26000001"
@@ -169,16 +172,17 @@ def test_issued_invoices_cannot_be_changed_in_the_database(
 
 
 def test_credit_note_references_the_original_and_reverses_postings(
-    session, make_shop, billing_config
+    session, make_shop, make_booking, billing_config
 ) -> None:
     shop = make_shop()
+    booking = make_booking(shop)
     invoice = issue_invoice(
         session,
         billing_config,
         shop_id=shop.id,
-        lines=[_weeks_line(44_000)],
+        lines=[_weeks_line(44_000, booking.id)],
         issue_date=date(2026, 5, 1),
-        booking_id=1,
+        booking_id=booking.id,
     )
     line = invoice.lines[0]
     note = issue_credit_note(

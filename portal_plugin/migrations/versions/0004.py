@@ -1,8 +1,8 @@
 """billing: invoices, credit notes, payments, refunds, bank imports, Stripe events, ledger
 
 Revision ID: 0004
-Revises: 0001
-Create Date: 2026-11-26 09:18:51.860330
+Revises: 0002
+Create Date: 2026-11-26 09:25:00.640156
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import marketplace.db
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -112,6 +112,32 @@ def upgrade() -> None:
         sa.UniqueConstraint("file_sha256", name=op.f("uq_bank_statement_imports_file_sha256")),
     )
     op.create_table(
+        "ledger_accounts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "asset",
+                "liability",
+                "revenue",
+                "expense",
+                name="account_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("shop_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["shop_id"], ["shops.id"], name=op.f("fk_ledger_accounts_shop_id_shops")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
+        sa.UniqueConstraint("code", name=op.f("uq_ledger_accounts_code")),
+    )
+    op.create_table(
         "invoices",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -131,7 +157,9 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=24), nullable=False),
         sa.Column("shop_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("booking_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "booking_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column(
             "original_invoice_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -177,6 +205,9 @@ def upgrade() -> None:
             "total >= 0 AND tax >= 0 AND taxable >= 0", name=op.f("ck_invoices_non_negative")
         ),
         sa.ForeignKeyConstraint(
+            ["booking_id"], ["bookings.id"], name=op.f("fk_invoices_booking_id_bookings")
+        ),
+        sa.ForeignKeyConstraint(
             ["original_invoice_id"],
             ["invoices.id"],
             name=op.f("fk_invoices_original_invoice_id_invoices"),
@@ -200,30 +231,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_invoices_shop_id", ["shop_id"], unique=False)
 
     op.create_table(
-        "ledger_accounts",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=120), nullable=False),
+        "billing_processed_marketplace_events",
         sa.Column(
-            "kind",
-            sa.Enum(
-                "asset",
-                "liability",
-                "revenue",
-                "expense",
-                name="account_kind",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            "event_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
             nullable=False,
         ),
-        sa.Column("shop_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("processed_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["shop_id"], ["shops.id"], name=op.f("fk_ledger_accounts_shop_id_shops")
+            ["event_id"],
+            ["marketplace_events.id"],
+            name=op.f("fk_billing_processed_marketplace_events_event_id_marketplace_events"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
-        sa.UniqueConstraint("code", name=op.f("uq_ledger_accounts_code")),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_billing_processed_marketplace_events")),
     )
     op.create_table(
         "invoice_lines",
@@ -237,7 +259,9 @@ def upgrade() -> None:
         sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("tax_rate_percent", sa.Integer(), nullable=False),
         sa.Column("taxable", sa.Integer(), nullable=False),
-        sa.Column("booking_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "booking_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("service_start", sa.Date(), nullable=True),
         sa.Column("service_end", sa.Date(), nullable=True),
         sa.Column(
@@ -251,6 +275,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "service_start IS NULL OR service_end >= service_start",
             name=op.f("ck_invoice_lines_service_order"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["booking_id"], ["bookings.id"], name=op.f("fk_invoice_lines_booking_id_bookings")
         ),
         sa.ForeignKeyConstraint(
             ["credited_line_id"],
@@ -292,7 +319,9 @@ def upgrade() -> None:
         sa.Column(
             "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("booking_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "booking_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column(
             "method",
             sa.Enum(
@@ -334,6 +363,9 @@ def upgrade() -> None:
         sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("amount > 0 AND fee >= 0", name=op.f("ck_payments_positive_amount")),
+        sa.ForeignKeyConstraint(
+            ["booking_id"], ["bookings.id"], name=op.f("fk_payments_booking_id_bookings")
+        ),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_payments_invoice_id_invoices")
         ),
@@ -570,13 +602,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_invoice_lines_booking_id")
 
     op.drop_table("invoice_lines")
-    op.drop_table("ledger_accounts")
+    op.drop_table("billing_processed_marketplace_events")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_index("ix_invoices_shop_id")
         batch_op.drop_index("ix_invoices_original_invoice_id")
         batch_op.drop_index("ix_invoices_booking_id")
 
     op.drop_table("invoices")
+    op.drop_table("ledger_accounts")
     op.drop_table("bank_statement_imports")
     op.drop_table("stripe_events")
     op.drop_table("billing_invoice_counters")
