@@ -33,7 +33,9 @@ def _percent(value: float | None) -> str:
 
 @app.command("offset")
 def offset(
-    fiscal_year: str = typer.Option(..., "--fiscal-year", help="Fiscal year (April–March), e.g. 2026."),
+    fiscal_year: str = typer.Option(
+        ..., "--fiscal-year", help="Fiscal year (April–March), e.g. 2026."
+    ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table, csv or json."),
 ) -> None:
     """How much of the citizen services' running costs local ads paid for, from the ledger."""
@@ -67,7 +69,9 @@ def _csv_table(report: OffsetReport) -> ReportTable:
     )
     frame = pd.concat([frame, total], ignore_index=True) if not frame.empty else total
     frame["offset_ratio"] = frame["offset_ratio"].astype(object)
-    return ReportTable("offset", f"{report.fiscal_year}年度 広告収入による運営費の充当", frame, LABELS)
+    return ReportTable(
+        "offset", f"{report.fiscal_year}年度 広告収入による運営費の充当", frame, LABELS
+    )
 
 
 def _print_table(report: OffsetReport) -> None:
@@ -77,7 +81,9 @@ def _print_table(report: OffsetReport) -> None:
             f"{report.fiscal_year}年度: 認識済みの広告収入も運営費もまだ登録されていません（データなし）。"
         )
         return
-    table = Table(title=f"{report.fiscal_year}年度 広告収入による運営費の充当（{report.method.value}）")
+    table = Table(
+        title=f"{report.fiscal_year}年度 広告収入による運営費の充当（{report.method.value}）"
+    )
     table.add_column("サービス")
     table.add_column("運営費", justify="right")
     table.add_column("充当した広告収入", justify="right")

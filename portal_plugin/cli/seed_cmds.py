@@ -21,9 +21,8 @@ def seed(
 ) -> None:
     """Seed a synthetic Aizu-scale city (residents, articles, shops, events)."""
     # Imported here so that other commands do not pay for numpy/pandas start-up.
-    from marketplace.synthetic import generate_city
-
     from marketplace.seeding import database_is_seeded, load_city
+    from marketplace.synthetic import generate_city
 
     settings = settings_or_exit()
     started = time.perf_counter()

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import marketplace.db
 
 revision: str = "0005"
-down_revision: str | tuple[str, ...] | None = ("0002", "0004")
+down_revision: str | tuple[str, ...] | None = ("0003", "0004")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
