@@ -9,23 +9,30 @@ the books. Deterministic for a given seed. Idempotent: a database with history i
 
 from __future__ import annotations
 
+import heapq
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.costs import SYSTEM, rule_history, set_rule
 from analytics.seeds import seed_services
+from billing.bookings import accept_invoice, process_cancellations, run_month_end
 from billing.config import BillingConfig
-from billing.invoices import CreditDraft, LineDraft, issue_credit_note, issue_invoice
-from billing.payments import record_bank_transfer
-from billing.recognition import recognise_revenue
-from billing.tax import tax_included_in
+from billing.models import Invoice
+from billing.payments import invoice_position, record_bank_transfer
+from billing.recognition import next_month, recognise_revenue
+from marketplace.audit import SYSTEM as AUDIT_SYSTEM
+from marketplace.booking_requests import BookingRequest
+from marketplace.bookings import cancel_booking, place_hold
 from marketplace.calendar import TOKYO, fiscal_year, fiscal_year_bounds, week_start
-from marketplace.lifecycle import BookingStatus, PlacementKind
-from marketplace.models import Booking, InventoryWeek, Placement, Shop
+from marketplace.errors import MarketplaceError
+from marketplace.lifecycle import PlacementKind
+from marketplace.models import Booking, Placement, Shop
+from marketplace.targeting import Targeting
 from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES, ShopStatus
 
 
@@ -111,43 +118,31 @@ def _shops(session: Session, rng: random.Random, wanted: int) -> list[Shop]:
     return shops
 
 
-def _inventory_week(session: Session, placement: Placement, monday: date) -> InventoryWeek:
-    row = session.scalar(
-        select(InventoryWeek).where(
-            InventoryWeek.placement_id == placement.id, InventoryWeek.week_start == monday
-        )
-    )
-    if row is None:
-        row = InventoryWeek(
-            placement_id=placement.id,
-            week_start=monday,
-            total_shares=placement.shares_per_week,
-            sold_shares=0,
-            held_shares=0,
-        )
-        session.add(row)
-        session.flush()
-    return row
-
-
-def price(placement: Placement, shop: Shop, shares: int, weeks: int) -> tuple[int, int, int]:
-    """(list price, discount, total) in yen, tax included, by the rate card's term discounts."""
-    unit = (
-        placement.price_per_share_week_yen
-        if shop.in_city
-        else placement.out_of_city_price_per_share_week_yen
-    )
-    list_price = unit * shares * weeks
-    percent = max(
-        (int(d["percent"]) for d in placement.term_discounts if weeks >= int(d["min_weeks"])),
-        default=0,
-    )
-    discount = list_price * percent // 100
-    return list_price, discount, list_price - discount
-
-
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=TOKYO)
+
+
+@dataclass(order=True)
+class _Step:
+    day: date
+    order: int
+    kind: str = field(compare=False)
+    payload: dict[str, Any] = field(compare=False, default_factory=dict)
+
+
+class _Calendar:
+    """Things that happen on given days, done in date order (the ledger is written as it goes)."""
+
+    def __init__(self) -> None:
+        self.steps: list[_Step] = []
+        self.counter = 0
+
+    def add(self, day: date, kind: str, **payload: Any) -> None:
+        self.counter += 1
+        heapq.heappush(self.steps, _Step(day, self.counter, kind, payload))
+
+    def pop(self) -> _Step | None:
+        return heapq.heappop(self.steps) if self.steps else None
 
 
 def seed_history(
@@ -172,149 +167,115 @@ def seed_history(
     placements = ensure_placements(session)
     shop_rows = _shops(session, rng, shops)
     start, _ = fiscal_year_bounds(first_year)
+    calendar = _Calendar()
+    monday = week_start(start) + timedelta(weeks=3)
     horizon = week_start(today) + timedelta(weeks=10)
-    counts = {"bookings": 0, "invoices": 0, "payments": 0, "credits": 0}
-    monday = week_start(start)
     while monday <= horizon:
         # Demand grows over the two years as more shops learn about the portal.
         growth = 1 + (monday - start).days / 365
         for _ in range(rng.choices([0, 1, 2, 3, 4], weights=[1, 3, 4, 2, int(2 * growth)])[0]):
-            placement = rng.choice(placements)
-            shop = rng.choice(shop_rows)
-            weeks = rng.choice([4, 4, 8, 13, 13, 26])
-            shares = rng.choice([1, 1, 2, 3])
-            _book(session, config, rng, placement, shop, monday, weeks, shares, today, counts)
+            booked_on = monday - timedelta(days=rng.randint(8, 20))
+            if booked_on <= today:
+                calendar.add(
+                    booked_on,
+                    "book",
+                    placement=rng.choice(placements),
+                    shop=rng.choice(shop_rows),
+                    first_week=monday,
+                    weeks=rng.choice([4, 4, 8, 13, 13, 26]),
+                    shares=rng.choice([1, 1, 2, 3]),
+                )
         monday += timedelta(weeks=1)
+    month = start
+    while month <= today:
+        closing = next_month(month) - timedelta(days=1)
+        if closing <= today:
+            calendar.add(closing, "month_end")
+        month = next_month(month)
+    counts = {"bookings": 0, "invoices": 0, "payments": 0, "credits": 0}
+    while (step := calendar.pop()) is not None:
+        _run(session, config, rng, calendar, step, today, counts)
     result = recognise_revenue(session, today)
     return HistorySummary(
         counts["bookings"], counts["invoices"], counts["payments"], counts["credits"], result.amount
     )
 
 
+def _run(
+    session: Session,
+    config: BillingConfig,
+    rng: random.Random,
+    calendar: _Calendar,
+    step: _Step,
+    today: date,
+    counts: dict[str, int],
+) -> None:
+    if step.kind == "book":
+        _book(session, config, rng, calendar, step, today, counts)
+    elif step.kind == "month_end":
+        for invoice in run_month_end(session, config, step.day).invoices:
+            counts["invoices"] += 1
+            _schedule_payment(rng, calendar, invoice.id, step.day, today)
+    elif step.kind == "pay":
+        invoice = session.get_one(Invoice, step.payload["invoice_id"])
+        owed = invoice_position(session, invoice.id).outstanding
+        if owed > 0:
+            record_bank_transfer(
+                session, invoice, owed, reference=f"D{invoice.id:06d}", value_date=step.day
+            )
+            counts["payments"] += 1
+    elif step.kind == "cancel":
+        booking_id = step.payload["booking_id"]
+        cancel_booking(
+            session, booking_id, AUDIT_SYSTEM, reason="お客様都合による途中解約", now=_at(step.day)
+        )
+        counts["credits"] += process_cancellations(session, config, gateway=None, today=step.day)
+
+
+def _schedule_payment(
+    rng: random.Random, calendar: _Calendar, invoice_id: int, issued: date, today: date
+) -> None:
+    roll = rng.random()
+    if roll < 0.9:
+        # Most shops pay by transfer within the month; some pay late, a few not yet.
+        paid_on = issued + timedelta(days=rng.randint(3, 25 if roll < 0.8 else 75))
+        if paid_on <= today:
+            calendar.add(paid_on, "pay", invoice_id=invoice_id)
+
+
 def _book(
     session: Session,
     config: BillingConfig,
     rng: random.Random,
-    placement: Placement,
-    shop: Shop,
-    first: date,
-    weeks: int,
-    shares: int,
+    calendar: _Calendar,
+    step: _Step,
     today: date,
     counts: dict[str, int],
 ) -> None:
-    key = f"demo-{placement.code}-{shop.id}-{first.isoformat()}"
-    if session.scalar(
-        select(Booking.id).where(Booking.shop_id == shop.id, Booking.idempotency_key == key)
-    ):
-        return  # this shop already booked this placement from this week
-    mondays = [first + timedelta(weeks=n) for n in range(weeks)]
-    inventory = [_inventory_week(session, placement, m) for m in mondays]
-    if any(row.sold_shares + row.held_shares + shares > row.total_shares for row in inventory):
-        return  # sold out: a real shop would have picked other weeks
-    list_price, discount, total = price(placement, shop, shares, weeks)
-    confirmed_on = first - timedelta(days=rng.randint(5, 20))
-    if confirmed_on > today:
-        return
-    last_day = mondays[-1] + timedelta(days=6)
-    status = BookingStatus.COMPLETED if last_day < today else BookingStatus.LIVE
-    if first > today:
-        status = BookingStatus.SCHEDULED
-    booking = Booking(
-        shop_id=shop.id,
+    shop: Shop = step.payload["shop"]
+    placement: Placement = step.payload["placement"]
+    first_week: date = step.payload["first_week"]
+    weeks: int = step.payload["weeks"]
+    request = BookingRequest(
         placement_id=placement.id,
-        shares=shares,
-        first_week=mondays[0],
-        last_week=mondays[-1],
+        first_week=first_week,
         weeks=weeks,
-        targeting={},
-        status=status,
-        in_city_rate=shop.in_city,
-        unit_price_yen=list_price // (shares * weeks),
-        list_price_yen=list_price,
-        discount_yen=discount,
-        surcharge_yen=0,
-        total_yen=total,
-        tax_yen=tax_included_in(total, 10, config.rounding),
-        idempotency_key=key,
-        confirmed_at=_at(confirmed_on),
+        shares=step.payload["shares"],
+        targeting=Targeting(),
     )
-    session.add(booking)
-    for row in inventory:
-        row.sold_shares += shares
-    session.flush()
+    now = _at(step.day)
+    try:
+        with session.begin_nested():
+            hold = place_hold(
+                session, shop.id, request, f"demo-{counts['bookings']}-{step.order}", now=now
+            )
+            invoice = accept_invoice(session, config, hold.id, shop_id=shop.id, now=now)
+    except MarketplaceError:
+        return  # sold out: a real shop would have picked other weeks
     counts["bookings"] += 1
-    invoice = issue_invoice(
-        session,
-        config,
-        shop_id=shop.id,
-        lines=[
-            LineDraft(
-                description=f"{placement.name} {shares}シェア × {weeks}週（{mondays[0]:%Y/%m/%d}〜）",
-                amount=total,
-                booking_id=booking.id,
-                service_start=mondays[0],
-                service_end=last_day,
-            )
-        ],
-        issue_date=confirmed_on,
-        booking_id=booking.id,
-    )
     counts["invoices"] += 1
-    roll = rng.random()
-    if roll < 0.85:
-        # Most shops pay by transfer within the month; some pay late, a few not yet.
-        paid_on = confirmed_on + timedelta(days=rng.randint(3, 25 if roll < 0.75 else 70))
-        if paid_on <= today:
-            record_bank_transfer(
-                session, invoice, invoice.total, reference=f"D{invoice.id:06d}", value_date=paid_on
-            )
-            counts["payments"] += 1
-    if rng.random() < 0.07 and weeks >= 8:
-        _cancel_part_way(session, config, booking, invoice.id, invoice.lines[0].id, today, counts)
-
-
-def _cancel_part_way(
-    session: Session,
-    config: BillingConfig,
-    booking: Booking,
-    invoice_id: int,
-    line_id: int,
-    today: date,
-    counts: dict[str, int],
-) -> None:
-    """The shop stops after half its weeks: the unused weeks are credited (the policy's refund)."""
-    kept = booking.weeks // 2
-    cancel_from = booking.first_week + timedelta(weeks=kept)
-    cancelled_on = cancel_from - timedelta(days=3)
-    if cancelled_on > today:
-        return
-    credit = booking.total_yen * (booking.weeks - kept) // booking.weeks
-    issue_credit_note(
-        session,
-        config,
-        original_invoice_id=invoice_id,
-        credits=[
-            CreditDraft(
-                line_id,
-                credit,
-                service_start=cancel_from,
-                service_end=booking.last_week + timedelta(days=6),
-            )
-        ],
-        reason="お客様都合による途中解約（未使用週の返金）",
-        issue_date=cancelled_on,
-    )
-    for offset in range(kept, booking.weeks):
-        monday = booking.first_week + timedelta(weeks=offset)
-        row = session.scalar(
-            select(InventoryWeek).where(
-                InventoryWeek.placement_id == booking.placement_id,
-                InventoryWeek.week_start == monday,
-            )
-        )
-        if row is not None:
-            row.sold_shares -= booking.shares
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = _at(cancelled_on)
-    counts["credits"] += 1
+    _schedule_payment(rng, calendar, invoice.id, step.day, today)
+    if weeks >= 8 and rng.random() < 0.08:
+        cancel_on = first_week + timedelta(weeks=weeks // 2) - timedelta(days=3)
+        if cancel_on <= today:
+            calendar.add(cancel_on, "cancel", booking_id=hold.id)

@@ -21,6 +21,7 @@ from analytics.breakdowns import (
 )
 from analytics.offset import REVENUE_COLUMNS
 from billing import ledger, reports
+from billing.bookings import INVOICEABLE
 from billing.models import (
     DocumentKind,
     Invoice,
@@ -33,17 +34,10 @@ from billing.models import (
 from billing.payments import LIVE_REFUND
 from billing.recognition import schedule
 from marketplace.calendar import fiscal_year, fiscal_year_bounds
-from marketplace.lifecycle import BookingStatus
 from marketplace.models import Booking, InventoryWeek, Placement, Shop
 
-# Bookings whose money is committed: confirmed and not cancelled, rejected or expired.
-BOOKED_STATUSES = (
-    BookingStatus.APPROVED,
-    BookingStatus.SCHEDULED,
-    BookingStatus.LIVE,
-    BookingStatus.PAUSED,
-    BookingStatus.COMPLETED,
-)
+# Bookings whose money is committed: the statuses billing invoices.
+BOOKED_STATUSES = tuple(INVOICEABLE)
 
 
 def revenue_by_month(session: Session, year: int) -> pd.DataFrame:

@@ -26,7 +26,7 @@ def config() -> BillingConfig:
 @pytest.mark.slow
 def test_two_years_of_history_agree_with_the_books(session: Session, config: BillingConfig) -> None:
     summary = seed_history(session, config, today=TODAY, shops=25, seed=3)
-    assert summary.bookings > 80 and summary.invoices == summary.bookings
+    assert summary.bookings > 80 and summary.invoices > summary.bookings  # long ones monthly
     assert summary.credit_notes >= 1 and summary.payments > summary.bookings // 2
     assert seed_history(session, config, today=TODAY).skipped
     assert check_ledger(session).ok
