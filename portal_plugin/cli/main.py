@@ -10,6 +10,8 @@ from portal_plugin.cli import (
     articles_cmds,
     db_cmds,
     identity_cmds,
+    privacy_cmds,
+    report_cmds,
     seed_cmds,
     serve_cmds,
     staff_cmds,
@@ -25,6 +27,8 @@ app = typer.Typer(
 app.add_typer(db_cmds.app, name="db", help="Database migrations.")
 app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
+app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
+app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
 app.command("resident-token")(identity_cmds.resident_token)

@@ -1,0 +1,281 @@
+"""Two fiscal years of realistic history for the demo city, through the real billing services.
+
+`seed_history` books placements for the city's shops week by week, issues each booking's
+qualified invoice, records bank transfers (some late, some still unpaid), cancels a few bookings
+part-way with a credit note, and recognises revenue up to `today`, all with billing's own
+functions, so the dashboard, shop reports and transparency page show figures that agree with
+the books. Deterministic for a given seed. Idempotent: a database with history is left alone.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analytics.costs import SYSTEM, rule_history, set_rule
+from analytics.seeds import seed_services
+from billing.bookings import accept_invoice, process_cancellations, run_month_end
+from billing.config import BillingConfig
+from billing.models import Invoice
+from billing.payments import invoice_position, record_bank_transfer
+from billing.recognition import next_month, recognise_revenue
+from marketplace.audit import SYSTEM as AUDIT_SYSTEM
+from marketplace.booking_requests import BookingRequest
+from marketplace.bookings import cancel_booking, place_hold
+from marketplace.calendar import TOKYO, fiscal_year, fiscal_year_bounds, week_start
+from marketplace.errors import MarketplaceError
+from marketplace.lifecycle import PlacementKind
+from marketplace.models import Booking, Placement, Shop
+from marketplace.targeting import Targeting
+from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES, ShopStatus
+
+
+@dataclass(frozen=True)
+class PlacementSeed:
+    code: str
+    name: str
+    kind: PlacementKind
+    shares_per_week: int
+    price: int  # per share per week, tax included, in-city
+    out_of_city_price: int
+
+
+PLACEMENTS = (
+    PlacementSeed("feed-3", "記事の間（3番目）", PlacementKind.IN_FEED, 12, 2_750, 3_850),
+    PlacementSeed("feed-8", "記事の間（8番目）", PlacementKind.IN_FEED, 12, 2_200, 3_080),
+    PlacementSeed("side-gadget", "サイドのお知らせ枠", PlacementKind.SIDE_GADGET, 8, 1_650, 2_310),
+)
+# 3–5 months: 20% off; 6+ months: 30% off (municipal banner practice).
+TERM_DISCOUNTS = [{"min_weeks": 13, "percent": 20}, {"min_weeks": 26, "percent": 30}]
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    bookings: int
+    invoices: int
+    payments: int
+    credit_notes: int
+    recognised_revenue: int
+    skipped: bool = False
+
+
+def ensure_placements(session: Session) -> list[Placement]:
+    placements = []
+    for seed in PLACEMENTS:
+        found = session.scalar(select(Placement).where(Placement.code == seed.code))
+        if found is None:
+            found = Placement(
+                code=seed.code,
+                name=seed.name,
+                kind=seed.kind,
+                feed_position=int(seed.code.split("-")[1])
+                if seed.kind is PlacementKind.IN_FEED
+                else None,
+                image_width=300,
+                image_height=250,
+                max_image_bytes=150_000,
+                headline_max_chars=30,
+                body_max_chars=80,
+                shares_per_week=seed.shares_per_week,
+                price_per_share_week_yen=seed.price,
+                out_of_city_price_per_share_week_yen=seed.out_of_city_price,
+                term_discounts=TERM_DISCOUNTS,
+                targeting_surcharges={},
+            )
+            session.add(found)
+            session.flush()
+        placements.append(found)
+    return placements
+
+
+def _shops(session: Session, rng: random.Random, wanted: int) -> list[Shop]:
+    shops = list(
+        session.scalars(
+            select(Shop).where(Shop.status == ShopStatus.APPROVED).order_by(Shop.id).limit(wanted)
+        )
+    )
+    categories, districts = list(SHOP_CATEGORIES), list(DISTRICTS)
+    for n in range(len(shops), wanted):
+        shop = Shop(
+            business_name=f"{DISTRICTS[districts[n % len(districts)]]}の{SHOP_CATEGORIES[categories[n % len(categories)]]} {n + 1}",
+            business_name_kana=f"デモテンポ{n + 1}",
+            category=categories[rng.randrange(len(categories))],
+            district=districts[rng.randrange(len(districts))],
+            in_city=rng.random() > 0.1,
+            contact_name="会津 太郎",
+            contact_email=f"demo-shop-{n + 1}@example.jp",
+            status=ShopStatus.APPROVED,
+        )
+        session.add(shop)
+        shops.append(shop)
+    session.flush()
+    return shops
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=TOKYO)
+
+
+@dataclass(order=True)
+class _Step:
+    day: date
+    order: int
+    kind: str = field(compare=False)
+    payload: dict[str, Any] = field(compare=False, default_factory=dict)
+
+
+class _Calendar:
+    """Things that happen on given days, done in date order (the ledger is written as it goes)."""
+
+    def __init__(self) -> None:
+        self.steps: list[_Step] = []
+        self.counter = 0
+
+    def add(self, day: date, kind: str, **payload: Any) -> None:
+        self.counter += 1
+        heapq.heappush(self.steps, _Step(day, self.counter, kind, payload))
+
+    def pop(self) -> _Step | None:
+        return heapq.heappop(self.steps) if self.steps else None
+
+
+def seed_history(
+    session: Session,
+    config: BillingConfig,
+    *,
+    today: date,
+    years: int = 2,
+    shops: int = 40,
+    seed: int = 0,
+) -> HistorySummary:
+    """Create `years` fiscal years of bookings and money up to `today`, plus booked weeks ahead."""
+    if session.scalar(select(func.count()).select_from(Booking)):
+        return HistorySummary(0, 0, 0, 0, 0, skipped=True)
+    rng = random.Random(seed)
+    current_year = fiscal_year(today)
+    first_year = current_year - years + 1
+    seed_services(session, range(first_year - 1, current_year + 1))
+    if not rule_history(session):
+        # The demo city pays the snow-plough map first: the service residents ask about most.
+        set_rule(session, "priority", ["snow-plough", "maternal-health"], SYSTEM)
+    placements = ensure_placements(session)
+    shop_rows = _shops(session, rng, shops)
+    start, _ = fiscal_year_bounds(first_year)
+    calendar = _Calendar()
+    monday = week_start(start) + timedelta(weeks=3)
+    horizon = week_start(today) + timedelta(weeks=10)
+    while monday <= horizon:
+        # Demand grows over the two years as more shops learn about the portal.
+        growth = 1 + (monday - start).days / 365
+        for _ in range(rng.choices([0, 1, 2, 3, 4], weights=[1, 3, 4, 2, int(2 * growth)])[0]):
+            booked_on = monday - timedelta(days=rng.randint(8, 20))
+            if booked_on <= today:
+                calendar.add(
+                    booked_on,
+                    "book",
+                    placement=rng.choice(placements),
+                    shop=rng.choice(shop_rows),
+                    first_week=monday,
+                    weeks=rng.choice([4, 4, 8, 13, 13, 26]),
+                    shares=rng.choice([1, 1, 2, 3]),
+                )
+        monday += timedelta(weeks=1)
+    month = start
+    while month <= today:
+        closing = next_month(month) - timedelta(days=1)
+        if closing <= today:
+            calendar.add(closing, "month_end")
+        month = next_month(month)
+    counts = {"bookings": 0, "invoices": 0, "payments": 0, "credits": 0}
+    while (step := calendar.pop()) is not None:
+        _run(session, config, rng, calendar, step, today, counts)
+    result = recognise_revenue(session, today)
+    return HistorySummary(
+        counts["bookings"], counts["invoices"], counts["payments"], counts["credits"], result.amount
+    )
+
+
+def _run(
+    session: Session,
+    config: BillingConfig,
+    rng: random.Random,
+    calendar: _Calendar,
+    step: _Step,
+    today: date,
+    counts: dict[str, int],
+) -> None:
+    if step.kind == "book":
+        _book(session, config, rng, calendar, step, today, counts)
+    elif step.kind == "month_end":
+        for invoice in run_month_end(session, config, step.day).invoices:
+            counts["invoices"] += 1
+            _schedule_payment(rng, calendar, invoice.id, step.day, today)
+    elif step.kind == "pay":
+        invoice = session.get_one(Invoice, step.payload["invoice_id"])
+        owed = invoice_position(session, invoice.id).outstanding
+        if owed > 0:
+            record_bank_transfer(
+                session, invoice, owed, reference=f"D{invoice.id:06d}", value_date=step.day
+            )
+            counts["payments"] += 1
+    elif step.kind == "cancel":
+        booking_id = step.payload["booking_id"]
+        cancel_booking(
+            session, booking_id, AUDIT_SYSTEM, reason="お客様都合による途中解約", now=_at(step.day)
+        )
+        counts["credits"] += process_cancellations(session, config, gateway=None, today=step.day)
+
+
+def _schedule_payment(
+    rng: random.Random, calendar: _Calendar, invoice_id: int, issued: date, today: date
+) -> None:
+    roll = rng.random()
+    if roll < 0.9:
+        # Most shops pay by transfer within the month; some pay late, a few not yet.
+        paid_on = issued + timedelta(days=rng.randint(3, 25 if roll < 0.8 else 75))
+        if paid_on <= today:
+            calendar.add(paid_on, "pay", invoice_id=invoice_id)
+
+
+def _book(
+    session: Session,
+    config: BillingConfig,
+    rng: random.Random,
+    calendar: _Calendar,
+    step: _Step,
+    today: date,
+    counts: dict[str, int],
+) -> None:
+    shop: Shop = step.payload["shop"]
+    placement: Placement = step.payload["placement"]
+    first_week: date = step.payload["first_week"]
+    weeks: int = step.payload["weeks"]
+    request = BookingRequest(
+        placement_id=placement.id,
+        first_week=first_week,
+        weeks=weeks,
+        shares=step.payload["shares"],
+        targeting=Targeting(),
+    )
+    now = _at(step.day)
+    try:
+        with session.begin_nested():
+            hold = place_hold(
+                session, shop.id, request, f"demo-{counts['bookings']}-{step.order}", now=now
+            )
+            invoice = accept_invoice(session, config, hold.id, shop_id=shop.id, now=now)
+    except MarketplaceError:
+        return  # sold out: a real shop would have picked other weeks
+    counts["bookings"] += 1
+    counts["invoices"] += 1
+    _schedule_payment(rng, calendar, invoice.id, step.day, today)
+    if weeks >= 8 and rng.random() < 0.08:
+        cancel_on = first_week + timedelta(weeks=weeks // 2) - timedelta(days=3)
+        if cancel_on <= today:
+            calendar.add(cancel_on, "cancel", booking_id=hold.id)
