@@ -10,6 +10,8 @@ import enum
 from collections.abc import Mapping
 from typing import Final, TypeVar
 
+from marketplace.errors import InvalidTransition
+
 
 class ShopUserRole(enum.StrEnum):
     OWNER = "owner"
@@ -64,7 +66,7 @@ BOOKING_TRANSITIONS: Final[Mapping[BookingStatus, frozenset[BookingStatus]]] = {
     # Confirming a hold goes to review when the creative is not approved yet, else straight on.
     B.HELD: frozenset({B.IN_REVIEW, B.SCHEDULED, B.EXPIRED, B.CANCELLED}),
     B.IN_REVIEW: frozenset({B.APPROVED, B.REJECTED, B.CANCELLED, B.PAUSED}),
-    B.APPROVED: frozenset({B.SCHEDULED, B.CANCELLED, B.PAUSED}),
+    B.APPROVED: frozenset({B.SCHEDULED, B.LIVE, B.COMPLETED, B.CANCELLED, B.PAUSED}),
     B.SCHEDULED: frozenset({B.LIVE, B.COMPLETED, B.PAUSED, B.CANCELLED}),
     B.LIVE: frozenset({B.COMPLETED, B.PAUSED, B.CANCELLED}),
     B.PAUSED: frozenset({B.IN_REVIEW, B.SCHEDULED, B.LIVE, B.COMPLETED, B.CANCELLED}),
@@ -91,12 +93,11 @@ CREATIVE_TRANSITIONS: Final[Mapping[CreativeStatus, frozenset[CreativeStatus]]] 
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(InvalidTransition):
     """A status change that the state machine does not allow."""
 
     def __init__(self, subject: str, current: enum.Enum, target: enum.Enum) -> None:
-        super().__init__(f"{subject}: {current.value} → {target.value} is not allowed")
-        self.subject = subject
+        super().__init__(subject=subject, current=current.value, target=target.value)
         self.current = current
         self.target = target
 
