@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal_plugin.routes import articles, feed, health, residents, staff_auth
+from portal_plugin.routes import (
+    articles,
+    billing_finance,
+    billing_webhook,
+    feed,
+    health,
+    residents,
+    staff_auth,
+)
 
-ROUTE_MODULES = [health, residents, articles, feed, staff_auth]
+ROUTE_MODULES = [health, residents, articles, feed, staff_auth, billing_webhook, billing_finance]
 
 
 def all_routes() -> list[BaseRoute]:
