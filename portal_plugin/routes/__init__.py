@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal_plugin.routes import articles, delivery, feed, health, residents, staff_auth
+from portal_plugin.routes import (
+    articles,
+    billing_finance,
+    billing_webhook,
+    delivery,
+    feed,
+    health,
+    residents,
+    staff_auth,
+)
 
-ROUTE_MODULES = [health, residents, articles, feed, delivery, staff_auth]
+ROUTE_MODULES = [
+    health,
+    residents,
+    articles,
+    feed,
+    delivery,
+    staff_auth,
+    billing_webhook,
+    billing_finance,
+]
 
 
 def all_routes() -> list[BaseRoute]:
