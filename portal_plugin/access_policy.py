@@ -68,6 +68,21 @@ ROUTE_ACCESS: dict[str, Access] = {
     "staff_logout": public("ends whatever session the caller has; harmless without one"),
     "staff_home": staff(*ALL_STAFF, why="the staff menu"),
     "static": public("stylesheets and scripts"),
+    # Delivery (issue 5): the feed is public; tracking URLs are authorised by their signed token.
+    "api_feed": public("anonymous visitors get the general feed; residents their own"),
+    "ad_impression": public("counted only with a valid, unexpired, unused signed offer token"),
+    "ad_click": public("counted only with a valid signed offer token; redirects to the ad"),
+    # Billing (issue 6).
+    "stripe_webhook": only(Party.STRIPE, why="Stripe, proved by the signature on the raw body"),
+    "billing_invoices": staff(StaffRole.FINANCE, why="finance: all invoices"),
+    "billing_invoice": staff(StaffRole.FINANCE, why="finance: one invoice"),
+    "billing_invoice_pdf": staff(StaffRole.FINANCE, why="finance: an invoice's PDF"),
+    "billing_aging": staff(StaffRole.FINANCE, why="finance: receivables by age"),
+    "billing_bank": staff(StaffRole.FINANCE, why="finance: bank statement matching"),
+    "billing_bank_import": staff(StaffRole.FINANCE, why="finance: importing a bank statement"),
+    "billing_bank_resolve": staff(StaffRole.FINANCE, why="finance: assigning a bank line"),
+    "billing_refunds": staff(StaffRole.FINANCE, why="finance: refunds"),
+    "billing_refund_paid_out": staff(StaffRole.FINANCE, why="finance: marking a refund paid"),
 }
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +22,8 @@ from portal_plugin.access_policy import Party
 from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
 from tests.conftest import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
 
+STRIPE_API_KEY = "sk_test_proofmatrix"
+STRIPE_WEBHOOK_SECRET = "whsec_proofmatrix"
 PASSWORD = "matrix password that is long enough"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -30,9 +37,16 @@ class Caller:
     # Strings that belong to this caller alone; no other caller may ever see them.
     private: frozenset[str] = frozenset()
     has_session: bool = False
+    # Signs a raw body (Stripe webhooks); the signature header is added to the request.
+    signer: Callable[[bytes], dict[str, str]] | None = None
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
+        if "json" in kwargs:
+            kwargs["content"] = json.dumps(kwargs.pop("json")).encode()
+            headers["content-type"] = "application/json"
+        if self.signer is not None and "content" in kwargs:
+            headers.update(self.signer(kwargs["content"]))
         return self.client.request(method, path, headers=headers, follow_redirects=False, **kwargs)
 
     def csrf_token(self) -> str:
@@ -42,6 +56,14 @@ class Caller:
         assert match, "the login form carries no CSRF token"
         self.has_session = True
         return match.group(1)
+
+
+def stripe_signature(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET) -> dict[str, str]:
+    """The Stripe-Signature header Stripe would send (scheme v1: HMAC-SHA256 of "t.payload")."""
+    timestamp = int(time.time())
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={timestamp},v1={digest}"}
 
 
 def csrf_token_of(client: TestClient) -> str:
@@ -74,6 +96,7 @@ def build_callers(app: Starlette, session: Session) -> dict[str, Caller]:
             headers={"Authorization": f"Bearer {TEST_ARTICLE_API_KEY}"},
         ),
     }
+    callers["stripe"] = Caller("stripe", Party.STRIPE, new_client(), signer=stripe_signature)
     for name in ("resident", "other_resident"):
         external_id = f"matrix-{name.replace('_', '-')}"
         token = mint_token(TEST_IDENTITY_SECRET, ResidentIdentity(external_id=external_id))

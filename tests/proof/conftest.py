@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from portal_plugin.demo.app import create_demo_app
+from portal_plugin.settings import Settings
 from tests.conftest import make_settings
 from tests.proof.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Journey, artifact_dir
+from tests.proof.callers import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET
 from tests.proof.livesite import LiveServer, live_server, seeded_database
 
 
@@ -53,3 +56,15 @@ def journey(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Journe
     page: Page = context.new_page()
     yield Journey(page, artifact_dir(request.node.name))
     context.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """As the shared fixture, with Stripe configured so the webhook route is live."""
+    return make_settings(
+        database_url,
+        model_store_dir=tmp_path / "models",
+        stripe_api_key=STRIPE_API_KEY,
+        stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+        stripe_api_base="http://127.0.0.1:9",  # nothing listens: no test here may reach Stripe
+    )

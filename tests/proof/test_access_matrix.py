@@ -30,6 +30,15 @@ ARTICLE = {
 }
 
 
+# An event type the billing code ignores: proves a signed delivery is accepted, changes nothing.
+STRIPE_EVENT = {
+    "id": "evt_matrix_0001",
+    "object": "event",
+    "type": "customer.created",
+    "data": {"object": {"id": "cus_matrix", "object": "customer"}},
+}
+
+
 @dataclass(frozen=True)
 class Probe:
     """How to call one route, and what it answers to allowed and refused callers."""
@@ -67,6 +76,23 @@ PROBES: dict[str, Probe] = {
     "staff_logout": probe("POST", "/staff/logout", 303),
     "staff_home": probe("GET", "/staff/", 200, unauthenticated=303, shows_own_data=True),
     "static": probe("GET", "/static/portal.css", 200),
+    "api_feed": probe("GET", "/api/feed", 200),
+    "ad_impression": probe("GET", "/i/forged-token", 400),
+    "ad_click": probe("GET", "/c/forged-token", 400),
+    "stripe_webhook": probe(
+        "POST", "/billing/stripe/webhook", 200, unauthenticated=400, kwargs={"json": STRIPE_EVENT}
+    ),
+    "billing_invoices": probe("GET", "/staff/billing/invoices", 200),
+    "billing_invoice": probe("GET", "/staff/billing/invoices/T-NONE-0001", 404),
+    "billing_invoice_pdf": probe("GET", "/staff/billing/invoices/T-NONE-0001/pdf", 404),
+    "billing_aging": probe("GET", "/staff/billing/aging", 200),
+    "billing_bank": probe("GET", "/staff/billing/bank", 200),
+    "billing_bank_import": probe("POST", "/staff/billing/bank/import", 400, kwargs={"data": {}}),
+    "billing_bank_resolve": probe(
+        "POST", "/staff/billing/bank/999999/resolve", 400, kwargs={"data": {"action": "?"}}
+    ),
+    "billing_refunds": probe("GET", "/staff/billing/refunds", 200),
+    "billing_refund_paid_out": probe("POST", "/staff/billing/refunds/999999/paid-out", 400, 404),
 }
 
 
