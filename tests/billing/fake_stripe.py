@@ -114,18 +114,18 @@ class FakeStripe:
                 self.wfile.write(data)
 
             def _handle(self, method: str) -> None:
+                url = urlparse(self.path)
+                key = self.headers.get("Idempotency-Key")
+                fake.requests.append((method, url.path, key))
                 with fake._lock:
                     if fake._drop > 0:
                         fake._drop -= 1
                         self.close_connection = True
                         self.connection.close()
                         return
-                url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 form = self.rfile.read(length).decode() if length else url.query
                 params = _nest(parse_qsl(form, keep_blank_values=True))
-                key = self.headers.get("Idempotency-Key")
-                fake.requests.append((method, url.path, key))
                 if key and method == "POST" and key in fake.idempotent:
                     self._respond(*fake.idempotent[key])
                     return

@@ -73,14 +73,7 @@ def test_declined_card_leaves_the_booking_on_hold(
     payment = provider.start_card_payment(session, booking.id, shop.id)
     assert payment.client_secret and payment.provider_reference.startswith("pi_")
     with pytest.raises(PaymentDeclined) as caught:
-        provider.confirm_card(
-            session,
-            payment,
-            _card(
-                provider.gateway.client._requestor._options.base_addresses["api"],
-                "4000000000000341",
-            ),
-        )
+        provider.confirm_card(session, payment, _card(base, "4000000000000341"))
     assert "カード" in str(caught.value)
     assert payment.status is PaymentStatus.FAILED and "仮押さえ" in (payment.failure_message or "")
     assert booking.status is BookingStatus.HELD
