@@ -10,11 +10,11 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
@@ -60,7 +60,7 @@ def load_city(
     events = city.events
     total = len(events)
     # Building the event indexes once after the load is far cheaper than updating them per row.
-    event_indexes = list(InteractionEvent.__table__.indexes)
+    event_indexes = list(cast(Table, InteractionEvent.__table__).indexes)
     for index in event_indexes:
         index.drop(session.connection())
     for start in range(0, total, EVENT_CHUNK):
