@@ -43,6 +43,16 @@ def decline_message(code: str | None, decline_code: str | None = None) -> str:
     )
 
 
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A plain, recursive dict of a Stripe object (stripe-python 16 objects are not dicts)."""
+    if obj is None:
+        return {}
+    if hasattr(obj, "to_dict"):
+        result: dict[str, Any] = obj.to_dict()
+        return result
+    return dict(obj)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
@@ -113,12 +123,14 @@ class StripeGateway:
     def confirm_card(self, intent_id: str, payment_method: str, key: str) -> Any:
         """Server-side confirmation (saved card); a decline raises PaymentDeclined."""
         try:
-            return self._call(
-                self.client.v1.payment_intents.confirm,
+            # Attach, then confirm: two plain calls that both Stripe and localstripe accept.
+            self._call(
+                self.client.v1.payment_intents.update,
                 intent_id,
-                key=key,
+                key=f"{key}:attach",
                 payment_method=payment_method,
             )
+            return self._call(self.client.v1.payment_intents.confirm, intent_id, key=key)
         except stripe.CardError as exc:
             error = exc.error
             code = getattr(error, "code", None) if error else None

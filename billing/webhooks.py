@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from billing.models import Refund, StripeEvent
 from billing.providers.stripe import StripeProvider
 from billing.refunds import mark_refund_succeeded
+from billing.stripe_adapter import as_dict
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def verify(payload: bytes, signature: str | None, secret: str, tolerance: int = 
 
 def handle_event(session: Session, provider: StripeProvider, event: Any) -> str:
     """Apply one event exactly once; returns a short outcome for logs and reconcile output."""
+    event = as_dict(event)
     obj = event["data"]["object"]
     record = StripeEvent(
         event_id=str(event["id"]),
@@ -83,9 +85,9 @@ def _sync_refund(session: Session, provider: StripeProvider, refund_id: str) -> 
         log.info("refund %s is not ours; ignored", refund_id)
         return "unknown"
     current = provider.gateway.retrieve_refund(refund_id)
-    if current.status == "succeeded":
+    if as_dict(current).get("status") == "succeeded":
         return "refund succeeded" if mark_refund_succeeded(session, refund) else "duplicate"
-    return f"refund {current.status}"
+    return f"refund {as_dict(current).get('status')}"
 
 
 def reconcile(
@@ -95,5 +97,6 @@ def reconcile(
     results = []
     for event in provider.gateway.recent_events(created_after):
         with session_scope() as session:
-            results.append((str(event.id), str(event.type), handle_event(session, provider, event)))
+            outcome = handle_event(session, provider, event)
+            results.append((str(event.id), str(event.type), outcome))
     return results

@@ -20,7 +20,7 @@ from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from billing.payments import invoice_position, mark_failed, record_success
 from billing.providers.base import PaymentStart
 from billing.refunds import refund_payments
-from billing.stripe_adapter import StripeGateway, decline_message
+from billing.stripe_adapter import StripeGateway, as_dict, decline_message
 from marketplace.bookings import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
@@ -151,13 +151,15 @@ class StripeProvider:
     # State from Stripe ---------------------------------------------------------------------------
     def sync_intent(self, session: Session, intent: Any) -> str:
         """Apply a (freshly retrieved) PaymentIntent to our payment; returns what happened."""
+        intent_id = str(as_dict(intent)["id"])
         payment = session.execute(
-            select(Payment).where(Payment.provider_reference == str(intent.id))
+            select(Payment).where(Payment.provider_reference == intent_id)
         ).scalar_one_or_none()
         if payment is None:
-            log.info("PaymentIntent %s is not ours; ignored", intent.id)
+            log.info("PaymentIntent %s is not ours; ignored", intent_id)
             return "unknown"
-        status = intent.status
+        intent = as_dict(intent)
+        status = intent["status"]
         if status == "succeeded":
             return self._succeeded(session, payment, intent)
         if payment.status is PaymentStatus.SUCCEEDED:
@@ -177,12 +179,13 @@ class StripeProvider:
         session.flush()
         return payment.status.value
 
-    def _succeeded(self, session: Session, payment: Payment, intent: Any) -> str:
+    def _succeeded(self, session: Session, payment: Payment, intent: dict[str, Any]) -> str:
         if payment.status is PaymentStatus.SUCCEEDED:
             return "duplicate"
-        if int(intent.amount_received or intent.amount) != payment.amount:
+        received = int(intent.get("amount_received") or intent["amount"])
+        if received != payment.amount:
             raise PaymentNotAllowed(
-                f"Stripe の入金額 {intent.amount} が支払額 {payment.amount} と一致しません"
+                f"Stripe の入金額 {received} が支払額 {payment.amount} と一致しません"
             )
         now = utcnow()
         if payment.invoice_id is None:  # a card paid for a hold: confirm it and invoice it
@@ -229,7 +232,7 @@ class StripeProvider:
 
 
 def _next_action_url(intent: Any) -> str | None:
-    action = intent.get("next_action") if hasattr(intent, "get") else None
+    action = as_dict(intent).get("next_action")
     if not action:
         return None
     konbini = action.get("konbini_display_details")
