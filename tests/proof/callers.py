@@ -36,7 +36,6 @@ class Caller:
     headers: dict[str, str] = field(default_factory=dict)
     # Strings that belong to this caller alone; no other caller may ever see them.
     private: frozenset[str] = frozenset()
-    has_session: bool = False
     # Signs a raw body (Stripe webhooks); the signature header is added to the request.
     signer: Callable[[bytes], dict[str, str]] | None = None
 
@@ -54,8 +53,12 @@ class Caller:
         page = self.client.get("/staff/login")
         match = CSRF_FIELD.search(page.text)
         assert match, "the login form carries no CSRF token"
-        self.has_session = True
         return match.group(1)
+
+    @property
+    def has_session(self) -> bool:
+        # Any page that renders a form gives the caller a session (it holds the CSRF token).
+        return "pm_session" in self.client.cookies
 
 
 def stripe_signature(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET) -> dict[str, str]:
@@ -120,6 +123,5 @@ def build_callers(app: Starlette, session: Session) -> dict[str, Caller]:
             Party(role.value),
             client,
             private=frozenset({email, display_name}),
-            has_session=True,
         )
     return callers
