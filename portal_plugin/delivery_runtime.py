@@ -107,6 +107,7 @@ def _history_scorer(session: Session) -> TagProfileScorer:
             Article.category,
             Article.tags,
         )
+        .select_from(InteractionEvent)
         .join(Resident, Resident.id == InteractionEvent.resident_id)
         .join(Article, Article.id == InteractionEvent.article_id)
         .where(InteractionEvent.occurred_at >= since, Resident.personalization_consent.is_(True))

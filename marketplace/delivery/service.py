@@ -196,8 +196,8 @@ class DeliveryService:
         slot_placements = snapshot.slots
         placements_offered: dict[int, int] = {}
 
-        def pick(position: int, shops: frozenset[int]) -> AdSlot | None:
-            placement_id = slot_placements.get(position)
+        def pick(position: int, configured: int, shops: frozenset[int]) -> AdSlot | None:
+            placement_id = slot_placements.get(configured)
             if placement_id is None:
                 return None
             placements_offered[placement_id] = placements_offered.get(placement_id, 0) + 1

@@ -92,13 +92,14 @@ def load_snapshot(session: Session, now: datetime, default_positions: Sequence[i
         )
         candidates.setdefault(booking.placement_id, []).append(candidate)
     # Clicks may arrive up to two hours after the offer, so every approved version keeps its URL.
-    landing = dict(
-        session.execute(
+    landing = {
+        int(version_id): str(url)
+        for version_id, url in session.execute(
             select(CreativeVersion.id, CreativeVersion.landing_url).where(
                 CreativeVersion.status == CreativeStatus.APPROVED
             )
         ).tuples()
-    )
+    }
     return Snapshot(
         loaded_at=now,
         disaster=is_disaster_mode(session),

@@ -209,6 +209,7 @@ def _run(
 
         def pick(
             position: int,
+            configured: int,
             shops: frozenset[int],
             audience: Audience = audience,
             visit: Visit = visit,
