@@ -48,7 +48,7 @@ def render(
     return templates.TemplateResponse(request, template, values, status_code=status_code)
 
 
-def plugin_path(request: Request, name: str, **path_params: str) -> str:
+def plugin_path(request: Request, name: str, **path_params: Any) -> str:
     """The path of one of the plugin's own routes, under whatever prefix the host mounted it.
 
     `request.url_for` resolves names against the outermost router, which in a host portal is

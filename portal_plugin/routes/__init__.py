@@ -11,8 +11,15 @@ from portal_plugin.routes import (
     delivery,
     feed,
     health,
+    marketplace_api,
+    openapi,
     residents,
+    shop_accounts,
+    shop_creatives,
+    shop_portal,
     staff_auth,
+    staff_inventory,
+    staff_review,
 )
 
 ROUTE_MODULES = [
@@ -22,6 +29,13 @@ ROUTE_MODULES = [
     feed,
     delivery,
     staff_auth,
+    shop_accounts,
+    shop_portal,
+    shop_creatives,
+    staff_review,
+    staff_inventory,
+    marketplace_api,
+    openapi,
     billing_webhook,
     billing_finance,
 ]
