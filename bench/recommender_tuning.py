@@ -23,7 +23,7 @@ from recommender.config import LightFMConfig
 from recommender.evaluation import evaluate
 from recommender.model import LightFMRecommender
 
-BASE = LightFMConfig()
+BASE = LightFMConfig(no_components=64, epochs=20)  # the sweep varies around this
 SETTINGS: dict[str, dict[str, object]] = {
     "default": {},
     "normalize": {"normalize_features": True},
@@ -40,6 +40,10 @@ SETTINGS: dict[str, dict[str, object]] = {
     "no-weights": {"use_weights": False},
     "alpha=1e-5": {"item_alpha": 1e-5, "user_alpha": 1e-5},
     "lr=0.1": {"learning_rate": 0.1},
+    "d=32 epochs=10": {"no_components": 32, "epochs": 10},
+    "d=32 epochs=10 normalize": {"no_components": 32, "epochs": 10, "normalize_features": True},
+    "d=32 epochs=10 max_sampled=5": {"no_components": 32, "epochs": 10, "max_sampled": 5},
+    "d=32 epochs=15 normalize": {"no_components": 32, "epochs": 15, "normalize_features": True},
 }
 
 
