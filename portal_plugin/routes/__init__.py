@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal_plugin.routes import articles, feed, health, residents, staff_auth
+from portal_plugin.routes import articles, feed, finance, health, residents, staff_auth
 
-ROUTE_MODULES = [health, residents, articles, feed, staff_auth]
+ROUTE_MODULES = [health, residents, articles, feed, staff_auth, finance]
 
 
 def all_routes() -> list[BaseRoute]:
