@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal_plugin.routes import articles, feed, finance, health, residents, staff_auth
+from portal_plugin.routes import (
+    articles,
+    feed,
+    finance,
+    finance_costs,
+    health,
+    residents,
+    staff_auth,
+)
 
-ROUTE_MODULES = [health, residents, articles, feed, staff_auth, finance]
+ROUTE_MODULES = [health, residents, articles, feed, staff_auth, finance, finance_costs]
 
 
 def all_routes() -> list[BaseRoute]:
