@@ -12,9 +12,19 @@ from portal_plugin.routes import (
     health,
     residents,
     staff_auth,
+    transparency,
 )
 
-ROUTE_MODULES = [health, residents, articles, feed, staff_auth, finance, finance_costs]
+ROUTE_MODULES = [
+    health,
+    residents,
+    articles,
+    feed,
+    staff_auth,
+    finance,
+    finance_costs,
+    transparency,
+]
 
 
 def all_routes() -> list[BaseRoute]:
