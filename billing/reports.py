@@ -63,3 +63,56 @@ def recognised_revenue_by_booking(session: Session, fiscal_year: int) -> list[Bo
         if total
     ]
     return sorted(result, key=lambda r: (r.booking_id, r.month))
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    shop_id: int
+    shop_name: str
+    not_due: int = 0
+    days_1_30: int = 0
+    days_31_60: int = 0
+    days_61_90: int = 0
+    over_90: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.not_due + self.days_1_30 + self.days_31_60 + self.days_61_90 + self.over_90
+
+
+def aging(session: Session, as_of: date) -> list[AgingRow]:
+    """Outstanding receivables per shop by days past due (30/60/90)."""
+    from billing.models import DocumentKind, Invoice
+    from billing.payments import invoice_position
+    from marketplace.models import Shop
+
+    rows: dict[int, dict[str, int]] = {}
+    names: dict[int, str] = {}
+    invoices = session.execute(
+        select(Invoice, Shop.business_name)
+        .join(Shop, Shop.id == Invoice.shop_id)
+        .where(Invoice.kind == DocumentKind.INVOICE)
+    ).all()
+    for invoice, name in invoices:
+        owed = invoice_position(session, invoice.id).outstanding
+        if owed <= 0:
+            continue
+        late = (as_of - (invoice.due_date or invoice.issue_date)).days
+        bucket = (
+            "not_due"
+            if late <= 0
+            else "days_1_30"
+            if late <= 30
+            else "days_31_60"
+            if late <= 60
+            else "days_61_90"
+            if late <= 90
+            else "over_90"
+        )
+        shop = rows.setdefault(invoice.shop_id, {})
+        shop[bucket] = shop.get(bucket, 0) + owed
+        names[invoice.shop_id] = name
+    return sorted(
+        (AgingRow(shop_id, names[shop_id], **buckets) for shop_id, buckets in rows.items()),
+        key=lambda r: (-r.over_90, -r.days_61_90, -r.days_31_60, -r.total, r.shop_id),
+    )

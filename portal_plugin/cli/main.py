@@ -8,6 +8,7 @@ import typer
 
 from portal_plugin.cli import (
     articles_cmds,
+    billing_cmds,
     db_cmds,
     identity_cmds,
     privacy_cmds,
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(db_cmds.app, name="db", help="Database migrations.")
 app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
+app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the ledger.")
 app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
 app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
 app.command("seed")(seed_cmds.seed)

@@ -6,6 +6,8 @@ from starlette.routing import BaseRoute
 
 from portal_plugin.routes import (
     articles,
+    billing_finance,
+    billing_webhook,
     feed,
     finance,
     finance_costs,
@@ -21,6 +23,8 @@ ROUTE_MODULES = [
     articles,
     feed,
     staff_auth,
+    billing_webhook,
+    billing_finance,
     finance,
     finance_costs,
     transparency,

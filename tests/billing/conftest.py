@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +27,7 @@ from marketplace.lifecycle import BookingStatus, PlacementKind
 from marketplace.models import Booking, Placement, Shop
 from marketplace.targeting import Targeting
 from marketplace.vocab import ShopStatus
+from tests.billing.fake_stripe import FakeStripe
 
 ISSUER_NAME = "会津若松市 スマートシティ推進室"
 ISSUER_NUMBER = "T7000012050002"
@@ -150,3 +159,91 @@ def ledger_is_consistent(request: pytest.FixtureRequest) -> Iterator[None]:
     with factory() as session:
         report = check_ledger(session)
         assert report.ok, "\n".join(report.lines())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """localstripe on 127.0.0.1 (through our wrapper), state in a temporary directory."""
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("localstripe")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.billing.localstripe_server", str(port), str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("localstripe did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def fresh_localstripe(localstripe: str) -> str:
+    httpx.delete(f"{localstripe}/_config/data").raise_for_status()
+    return localstripe
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+class WebhookCapture:
+    """Receives what a Stripe server posts, so a test can deliver the exact bytes to the app."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, str]] = []
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                capture.received.append((body, self.headers.get("Stripe-Signature", "")))
+                self.send_response(200)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def wait_for(self, event_type: str, timeout: float = 10.0) -> tuple[bytes, str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body, signature in self.received:
+                if json.loads(body)["type"] == event_type:
+                    return body, signature
+            time.sleep(0.1)
+        raise AssertionError(f"no {event_type} webhook within {timeout} s")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook_capture() -> Iterator[WebhookCapture]:
+    capture = WebhookCapture()
+    yield capture
+    capture.close()
