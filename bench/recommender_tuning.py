@@ -52,8 +52,10 @@ def main() -> None:
     frames = city_frames(args.residents)
     dataset = train_dataset(frames)
     bare = train_dataset(frames)
-    print(f"# {args.residents} residents, {dataset.interactions.nnz} training pairs, "
-          f"{len(frames.test)} holdout clicks, {len(frames.candidates)} live candidates")
+    print(
+        f"# {args.residents} residents, {dataset.interactions.nnz} training pairs, "
+        f"{len(frames.test)} holdout clicks, {len(frames.candidates)} live candidates"
+    )
     print("| setting | warm P@10 | warm R@10 | cold P@10 | cold R@10 | warm AUC | fit s |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     baselines = {
@@ -81,12 +83,18 @@ def _without_features(dataset):  # type: ignore[no-untyped-def]
 
 def _row(name, model, frames, seconds):  # type: ignore[no-untyped-def]
     report = evaluate(
-        {name: model}, frames.test, k=10, user_features=frames.user_features,
+        {name: model},
+        frames.test,
+        k=10,
+        user_features=frames.user_features,
         candidates=frames.candidates,
     )
     w, c = report.warm.models[name], report.cold.models[name]
-    print(f"| {name} | {w.precision:.4f} | {w.recall:.4f} | {c.precision:.4f} | {c.recall:.4f} "
-          f"| {w.auc:.3f} | {seconds:.1f} |", flush=True)
+    print(
+        f"| {name} | {w.precision:.4f} | {w.recall:.4f} | {c.precision:.4f} | {c.recall:.4f} "
+        f"| {w.auc:.3f} | {seconds:.1f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

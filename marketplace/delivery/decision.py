@@ -15,7 +15,7 @@ from datetime import date, datetime
 from marketplace.calendar import tokyo_date
 from marketplace.delivery import pacing
 from marketplace.delivery.relevance import AdRelevance
-from marketplace.delivery.types import AdCandidate, Audience
+from marketplace.delivery.types import AdCandidate, Audience, reaches
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class AdDecider:
             c
             for c in live
             if c.shop_id not in excluded_shops
-            and c.targeting.matches(audience)
+            and reaches(c.targeting, audience)
             and not self._capped(c, audience, day)
         ]
         if not allowed:

@@ -72,8 +72,10 @@ class Feed:
         return [item for item in self.items if isinstance(item, FeedArticle)]
 
 
-# pick_ad(position, shop ids already in this feed) -> the ad slot to place, or None.
-PickAd = Callable[[int, frozenset[int]], AdSlot | None]
+# pick_ad(position, configured position, shop ids already in this feed) -> the ad, or None.
+# The configured position names the slot (and so the placement) even when notices pushed the
+# ad further down the feed.
+PickAd = Callable[[int, int, frozenset[int]], AdSlot | None]
 
 
 def pin_notices(articles: Sequence[FeedArticle]) -> list[FeedArticle]:
@@ -88,21 +90,24 @@ def max_ads(total_items: int, rules: FeedRules) -> int:
     return math.floor(total_items * rules.max_ad_fraction + 1e-9)
 
 
-def ad_positions(articles: Sequence[FeedArticle], limit: int, rules: FeedRules) -> list[int]:
+def ad_positions(
+    articles: Sequence[FeedArticle], limit: int, rules: FeedRules
+) -> list[tuple[int, int]]:
     """Positions that may hold an ad in a feed of `limit` items built from pinned `articles`.
 
-    A configured position above a notice moves to just below the last notice (when no other
-    slot is there already); positions the feed cannot fill are dropped, and the list is cut so
-    that ads stay within `max_ad_fraction` of the final feed.
+    Returns (position, configured position) pairs. A configured position above a notice moves
+    to just below the last notice (when no other slot is there already); positions the feed
+    cannot fill are dropped, and the list is cut so that ads stay within `max_ad_fraction` of
+    the final feed.
     """
     notices = sum(1 for a in articles[:limit] if a.is_notice)
-    positions: list[int] = []
+    positions: list[tuple[int, int]] = []
     for configured in sorted(rules.ad_positions):
         position = max(configured, notices + 1)
-        if position not in positions:
-            positions.append(position)
-    allowed: list[int] = []
-    for position in positions:
+        if position not in [p for p, _ in positions]:
+            positions.append((position, configured))
+    allowed: list[tuple[int, int]] = []
+    for position, configured in positions:
         ads_before = len(allowed)
         # An ad needs its position - 1 items above it (articles and earlier ads) and at least
         # one article below it: a feed never ends on an ad.
@@ -111,7 +116,7 @@ def ad_positions(articles: Sequence[FeedArticle], limit: int, rules: FeedRules) 
         total = min(limit, len(articles) + ads_before + 1)
         if ads_before + 1 > max_ads(total, rules):
             break
-        allowed.append(position)
+        allowed.append((position, configured))
     return allowed
 
 
@@ -129,7 +134,7 @@ def compose_feed(
     pinned = pin_notices(articles)
     if not ads_enabled:
         return Feed(tuple(pinned[:limit]), ads_suppressed=True)
-    slots = ad_positions(pinned, limit, rules)
+    slots = dict(ad_positions(pinned, limit, rules))
     items: list[FeedArticle | AdSlot] = []
     shops: set[int] = set()
     remaining = iter(pinned)
@@ -137,7 +142,7 @@ def compose_feed(
     for position in range(1, limit + 1):
         if position in slots:
             opportunities += 1
-            slot = pick_ad(position, frozenset(shops))
+            slot = pick_ad(position, slots[position], frozenset(shops))
             if slot is not None:
                 assert slot.ad.shop_id not in shops, "pick_ad returned a shop already shown"
                 shops.add(slot.ad.shop_id)

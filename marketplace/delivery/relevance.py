@@ -104,8 +104,8 @@ class TagProfileScorer:
 
     def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
         profile: Mapping[str, float] = {}
-        if audience.key is not None:
-            profile = self._profiles.get(audience.key, {})
+        if audience.recommender_id is not None:
+            profile = self._profiles.get(audience.recommender_id, {})
         if not profile:
             profile = self._segments.get(segment_key(audience.age_band, audience.household), {})
         interests = {f"category:{i}" for i in audience.interests}

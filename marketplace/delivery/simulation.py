@@ -24,9 +24,10 @@ from marketplace.delivery.relevance import (
     UniformScorer,
 )
 from marketplace.delivery.traffic import Visit, visit_schedule
-from marketplace.delivery.types import AdCandidate, Audience, FeedArticle, Targeting
+from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
 from marketplace.synthetic import SyntheticCity, generate_city
 from marketplace.synthetic.text import CATEGORY_TAGS
+from marketplace.targeting import parse_targeting
 from marketplace.vocab import ArticlePriority
 
 PLACEMENT_ID = 1
@@ -208,6 +209,7 @@ def _run(
 
         def pick(
             position: int,
+            configured: int,
             shops: frozenset[int],
             audience: Audience = audience,
             visit: Visit = visit,
@@ -241,7 +243,7 @@ class _CachedScorer:
 
     def __init__(self, inner: RelevanceScorer) -> None:
         self._inner = inner
-        self._cache: dict[tuple[str | None, str], float] = {}
+        self._cache: dict[tuple[str | None, str], float] = {}  # (resident, item)
 
     def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
         missing = [item for item in items if (audience.key, item.item_id) not in self._cache]
@@ -278,7 +280,7 @@ def _bookings(
                 landing_url=f"https://example.jp/shops/{number}",
                 image_url=None,
                 tags=tags,
-                targeting=Targeting.from_document(targeting),
+                targeting=parse_targeting(targeting),
                 share=shares / WEEKLY_SHARES,
                 starts_at=starts,
                 ends_at=ends,

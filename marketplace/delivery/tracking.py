@@ -36,6 +36,7 @@ class OfferToken:
     offer_id: str
     booking_id: int
     creative_version_id: int
+    resident_key: str = ""  # keyed hash of the resident, "" when anonymous
 
 
 class TokenSigner:
@@ -57,7 +58,7 @@ class TokenSigner:
 
 
 def _payload(offer: OfferToken) -> list[object]:
-    return [offer.offer_id, offer.booking_id, offer.creative_version_id]
+    return [offer.offer_id, offer.booking_id, offer.creative_version_id, offer.resident_key]
 
 
 def _read(serializer: URLSafeTimedSerializer, token: str) -> OfferToken:
@@ -71,12 +72,13 @@ def _read(serializer: URLSafeTimedSerializer, token: str) -> OfferToken:
         raise TrackingTokenError("bad signature") from None
     if (
         not isinstance(data, list)
-        or len(data) != 3
+        or len(data) != 4
         or not isinstance(data[0], str)
-        or not all(isinstance(v, int) for v in data[1:])
+        or not isinstance(data[3], str)
+        or not all(isinstance(v, int) for v in data[1:3])
     ):
         raise TrackingTokenError("malformed token")
-    return OfferToken(data[0], data[1], data[2])
+    return OfferToken(data[0], data[1], data[2], data[3])
 
 
 def is_bot(user_agent: str | None) -> bool:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from marketplace.vocab import DISTRICTS, INTERESTS, AgeBand, ArticlePriority, Household
-
-TARGETING_KEYS = ("age_bands", "households", "districts", "interests")
-
-
-class TargetingError(ValueError):
-    """A booking's targeting document names an unknown key or value."""
+from marketplace.targeting import Targeting
+from marketplace.vocab import ArticlePriority
 
 
 @dataclass(frozen=True)
 class Audience:
-    """The viewer of one feed. `key` is None for anonymous visitors."""
+    """The viewer of one feed. `key` is None for anonymous visitors.
+
+    `key` is what is stored and capped on (a keyed hash in production); `scoring_id` is the id
+    the recommender knows the resident by, never stored by delivery.
+    """
 
     key: str | None
     age_band: str | None = None
@@ -26,6 +23,11 @@ class Audience:
     district: str | None = None
     interests: tuple[str, ...] = ()
     consent: bool = False
+    scoring_id: str | None = None
+
+    @property
+    def recommender_id(self) -> str | None:
+        return self.scoring_id or self.key
 
     @property
     def anonymous(self) -> bool:
@@ -51,57 +53,22 @@ class Audience:
 ANONYMOUS = Audience(key=None)
 
 
-@dataclass(frozen=True)
-class Targeting:
-    """Which residents an ad may be shown to; an empty dimension means everyone."""
+def reaches(targeting: Targeting, audience: Audience) -> bool:
+    """Whether an ad with this targeting may be shown to this viewer.
 
-    age_bands: frozenset[str] = field(default_factory=frozenset)
-    households: frozenset[str] = field(default_factory=frozenset)
-    districts: frozenset[str] = field(default_factory=frozenset)
-    interests: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def untargeted(self) -> bool:
-        return not (self.age_bands or self.households or self.districts or self.interests)
-
-    def matches(self, audience: Audience) -> bool:
-        if self.untargeted:
-            return True
-        # Attribute targeting needs consent; anonymous viewers have no attributes to match.
-        if not audience.personalized:
-            return False
-        if self.age_bands and audience.age_band not in self.age_bands:
-            return False
-        if self.households and audience.household not in self.households:
-            return False
-        if self.districts and audience.district not in self.districts:
-            return False
-        return not self.interests or bool(self.interests & set(audience.interests))
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any] | None) -> Targeting:
-        """Parse the JSON targeting stored on a booking, refusing unknown keys and values."""
-        if not document:
-            return cls()
-        unknown = set(document) - set(TARGETING_KEYS)
-        if unknown:
-            raise TargetingError(f"unknown targeting key(s): {', '.join(sorted(unknown))}")
-        allowed = {
-            "age_bands": {band.value for band in AgeBand},
-            "households": {h.value for h in Household},
-            "districts": set(DISTRICTS),
-            "interests": set(INTERESTS),
-        }
-        values: dict[str, frozenset[str]] = {}
-        for key in TARGETING_KEYS:
-            raw = document.get(key) or []
-            if not isinstance(raw, list | tuple) or not all(isinstance(v, str) for v in raw):
-                raise TargetingError(f"targeting {key} must be a list of strings")
-            bad = sorted(set(raw) - allowed[key])
-            if bad:
-                raise TargetingError(f"targeting {key}: unknown value(s) {', '.join(bad)}")
-            values[key] = frozenset(raw)
-        return cls(**values)
+    Untargeted ads reach everyone. Attribute targeting needs personalization consent: anonymous
+    and non-consenting viewers only ever see untargeted ads.
+    """
+    if not targeting.dimensions:
+        return True
+    if not audience.personalized:
+        return False
+    return targeting.matches(
+        age_band=audience.age_band,
+        household=audience.household,
+        district=audience.district,
+        interests=audience.interests,
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marketplace.delivery.types import AdCandidate, FeedArticle, Targeting
+from marketplace.delivery.types import AdCandidate, FeedArticle
+from marketplace.targeting import EVERYONE
 from marketplace.vocab import ArticlePriority
 
 START = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)  # Monday 2026-11-02 00:00 in Tokyo
@@ -38,7 +39,7 @@ def ad(booking_id: int, **overrides: Any) -> AdCandidate:
         "landing_url": f"https://shop{booking_id}.example.jp/",
         "image_url": None,
         "tags": (),
-        "targeting": Targeting(),
+        "targeting": EVERYONE,
         "share": 0.1,
         "starts_at": START,
         "ends_at": END,

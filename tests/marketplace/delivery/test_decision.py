@@ -5,7 +5,8 @@ from datetime import timedelta
 from marketplace.delivery.decision import AdDecider, DeliveryLedger, SharedCounts
 from marketplace.delivery.pacing import PacingParams
 from marketplace.delivery.relevance import AdRelevance, TagProfileScorer, UniformScorer
-from marketplace.delivery.types import ANONYMOUS, Audience, Targeting
+from marketplace.delivery.types import ANONYMOUS, Audience
+from marketplace.targeting import parse_targeting
 from tests.marketplace.delivery.factories import START, ad
 
 NOW = START + timedelta(hours=10)
@@ -33,7 +34,7 @@ def test_frequency_cap_counts_other_workers() -> None:
 
 
 def test_anonymous_and_non_consenting_see_only_untargeted_ads() -> None:
-    targeted = ad(1, share=1.0, targeting=Targeting.from_document({"age_bands": ["70+"]}))
+    targeted = ad(1, share=1.0, targeting=parse_targeting({"age_bands": ["70+"]}))
     assert decider().pick([targeted], ANONYMOUS, frozenset(), NOW) is None
     no_consent = Audience("r9", "70+", None, None, consent=False)
     assert decider().pick([targeted], no_consent, frozenset(), NOW) is None

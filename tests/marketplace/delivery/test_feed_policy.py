@@ -20,15 +20,18 @@ RULES = FeedRules(ad_positions=(3, 8))
 def shop_picker(shop_ids: list[int]):  # type: ignore[no-untyped-def]
     """pick_ad that offers the given shops in order, skipping shops already in the feed."""
     calls: list[tuple[int, frozenset[int]]] = []
+    configured_seen: list[int] = []
 
-    def pick(position: int, shops: frozenset[int]) -> AdSlot | None:
+    def pick(position: int, configured: int, shops: frozenset[int]) -> AdSlot | None:
         calls.append((position, shops))
+        configured_seen.append(configured)
         for shop in shop_ids:
             if shop not in shops:
                 return AdSlot(ad(shop), position, f"offer-{position}")
         return None
 
     pick.calls = calls  # type: ignore[attr-defined]
+    pick.configured = configured_seen  # type: ignore[attr-defined]
     return pick
 
 
@@ -64,7 +67,9 @@ def test_no_ad_above_a_notice() -> None:
     articles[5] = article(5, ArticlePriority.URGENT)
     articles[6] = article(6, ArticlePriority.IMPORTANT)
     articles[7] = article(7, ArticlePriority.IMPORTANT)
-    feed = compose_feed(articles, 10, RULES, shop_picker([1, 2]))
+    pick = shop_picker([1, 2])
+    feed = compose_feed(articles, 10, RULES, pick)
+    assert pick.configured == [3, 8]  # the moved ad still fills the slot configured at 3
     positions = {
         i: item for i, item in enumerate(feed.items, start=1) if isinstance(item, FeedArticle)
     }
@@ -81,7 +86,7 @@ def test_many_notices_push_ads_down_and_merge_slots() -> None:
     articles = [article(i, ArticlePriority.IMPORTANT) for i in range(8)] + [
         article(i) for i in range(8, 20)
     ]
-    assert ad_positions(pin_notices(articles), 10, RULES) == [9]
+    assert ad_positions(pin_notices(articles), 10, RULES) == [(9, 3)]
 
 
 def test_feed_never_ends_on_an_ad() -> None:
