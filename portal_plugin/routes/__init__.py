@@ -10,6 +10,8 @@ from portal_plugin.routes import (
     billing_webhook,
     delivery,
     feed,
+    finance,
+    finance_costs,
     health,
     marketplace_api,
     openapi,
@@ -20,6 +22,7 @@ from portal_plugin.routes import (
     staff_auth,
     staff_inventory,
     staff_review,
+    transparency,
 )
 
 ROUTE_MODULES = [
@@ -38,6 +41,9 @@ ROUTE_MODULES = [
     openapi,
     billing_webhook,
     billing_finance,
+    finance,
+    finance_costs,
+    transparency,
 ]
 
 
