@@ -49,6 +49,11 @@ def only(*parties: Party, why: str) -> Access:
     return Access(frozenset(parties), why)
 
 
+def shop_only(why: str) -> Access:
+    """A logged-in shop user (or the shop's API token), for that shop's own data only."""
+    return Access(frozenset({Party.SHOP}), why)
+
+
 def staff(*roles: StaffRole, why: str) -> Access:
     """Staff with one of `roles`; administrators always, as `require_staff` does."""
     chosen = {Party(role.value) for role in roles} | {Party.ADMIN}
@@ -83,6 +88,67 @@ ROUTE_ACCESS: dict[str, Access] = {
     "billing_bank_resolve": staff(StaffRole.FINANCE, why="finance: assigning a bank line"),
     "billing_refunds": staff(StaffRole.FINANCE, why="finance: refunds"),
     "billing_refund_paid_out": staff(StaffRole.FINANCE, why="finance: marking a refund paid"),
+    # Marketplace (issue 3): shops see and change only their own shop's data.
+    "shop_signup": public("the sign-up form"),
+    "shop_signup_submit": public("signing up; rate-limited per address"),
+    "shop_login": public("the shop login form"),
+    "shop_login_submit": public("logging in; rate-limited per address and account"),
+    "shop_logout": public("ends whatever session the caller has"),
+    "shop_tokens": shop_only("the shop's own API tokens"),
+    "shop_token_create": shop_only("creating an API token for the shop"),
+    "shop_token_revoke": shop_only("revoking one of the shop's own tokens"),
+    "shop_dashboard": shop_only("the shop's own dashboard"),
+    "shop_availability": shop_only("free ad slots for booking"),
+    "shop_book": shop_only("the booking form"),
+    "shop_quote": shop_only("a price quote"),
+    "shop_hold": shop_only("holding slots for the shop"),
+    "shop_booking": shop_only("one of the shop's own bookings"),
+    "shop_confirm": shop_only("confirming one of the shop's own bookings"),
+    "shop_cancel": shop_only("cancelling one of the shop's own bookings"),
+    "shop_creatives": shop_only("the shop's own ads"),
+    "shop_creative_new": shop_only("the new-ad form"),
+    "shop_creative_create": shop_only("creating an ad for the shop"),
+    "shop_creative": shop_only("one of the shop's own ads"),
+    "shop_creative_edit": shop_only("editing one of the shop's own ads"),
+    "creative_image": public("approved images are public; others only for the owner and staff"),
+    "staff_marketplace": staff(StaffRole.REVIEWER, StaffRole.FINANCE, why="marketplace menu"),
+    "staff_disaster_mode": staff(
+        StaffRole.REVIEWER, StaffRole.FINANCE, why="switching ads off in a disaster"
+    ),
+    "staff_shops": staff(StaffRole.REVIEWER, why="shops awaiting approval"),
+    "staff_shop_decision": staff(StaffRole.REVIEWER, why="approving or suspending a shop"),
+    "staff_review_queue": staff(StaffRole.REVIEWER, why="ads awaiting review"),
+    "staff_review": staff(StaffRole.REVIEWER, why="one ad under review"),
+    "staff_review_approve": staff(StaffRole.REVIEWER, why="approving an ad"),
+    "staff_review_reject": staff(StaffRole.REVIEWER, why="rejecting an ad"),
+    "staff_audit": staff(StaffRole.REVIEWER, StaffRole.FINANCE, why="the audit log"),
+    "staff_ad_standards": staff(StaffRole.REVIEWER, why="the ad standards"),
+    "staff_ad_standards_save": staff(why="changing the ad standards: administrators only"),
+    "staff_inventory": staff(StaffRole.REVIEWER, StaffRole.FINANCE, why="ad inventory"),
+    "staff_placement_save": staff(why="changing placements and prices: administrators only"),
+    "staff_placement": staff(why="editing a placement: administrators only"),
+    "staff_booking_pause": staff(StaffRole.REVIEWER, why="pausing a booking"),
+    "staff_booking_resume": staff(StaffRole.REVIEWER, why="resuming a booking"),
+    "staff_booking_cancel": staff(StaffRole.REVIEWER, why="cancelling a booking"),
+    "placements": shop_only("API: placements and prices"),
+    "availability": shop_only("API: free slots"),
+    "quote": shop_only("API: a price quote"),
+    "list_bookings": shop_only("API: the shop's own bookings"),
+    "hold": shop_only("API: holding slots"),
+    "get_booking": shop_only("API: one of the shop's own bookings"),
+    "confirm": shop_only("API: confirming one of the shop's own bookings"),
+    "cancel": shop_only("API: cancelling one of the shop's own bookings"),
+    "list_creatives": shop_only("API: the shop's own ads"),
+    "create": shop_only("API: creating an ad"),
+    "openapi": public("the API description"),
+    # Analytics (issue 7).
+    "finance_dashboard": staff(StaffRole.FINANCE, why="revenue and the offset of running costs"),
+    "finance_export": staff(StaffRole.FINANCE, why="finance exports"),
+    "finance_chart": staff(StaffRole.FINANCE, why="finance charts"),
+    "finance_costs": staff(StaffRole.FINANCE, why="running costs"),
+    "finance_costs_save": staff(StaffRole.FINANCE, why="recording running costs"),
+    "finance_allocation_save": staff(StaffRole.FINANCE, why="cost allocation rules"),
+    "transparency": public("the public page on what ads pay for"),
 }
 
 

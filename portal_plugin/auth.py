@@ -149,4 +149,5 @@ def require_shop(endpoint: Endpoint) -> Endpoint:
         request.state.shop = principal
         return await endpoint(request)
 
+    guarded.requires_shop = True  # type: ignore[attr-defined]
     return guarded

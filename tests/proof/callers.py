@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from marketplace.models import Shop
 from marketplace.staff import create_staff
-from marketplace.vocab import StaffRole
+from marketplace.vocab import ShopStatus, StaffRole
 from portal_plugin.access_policy import Party
 from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
 from tests.conftest import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
+from tests.portal_plugin.marketplace_http import SIGNUP, sign_up
 
 STRIPE_API_KEY = "sk_test_proofmatrix"
 STRIPE_WEBHOOK_SECRET = "whsec_proofmatrix"
@@ -84,11 +87,36 @@ def log_in_staff(client: TestClient, email: str, password: str = PASSWORD) -> ht
     )
 
 
+def sign_up_shop_caller(name: str, client: TestClient, session: Session) -> Caller:
+    """A shop that signed up through the form and was approved: logged in with its session."""
+    suffix = name.replace("_", "-")
+    values = {
+        **SIGNUP,
+        "email": f"{suffix}@shops.example.jp",
+        "business_name": f"マトリクス{suffix}商店",
+        "contact_name": f"担当 {suffix}",
+    }
+    answer = sign_up(client, **values)
+    assert answer.status_code == 303, f"{name} could not sign up: {answer.text[:300]}"
+    session.execute(
+        update(Shop)
+        .where(Shop.business_name == values["business_name"])
+        .values(status=ShopStatus.APPROVED)
+    )
+    session.commit()
+    private = frozenset({values["email"], values["business_name"], values["contact_name"]})
+    return Caller(name, Party.SHOP, client, private=private)
+
+
 def build_callers(app: Starlette, session: Session) -> dict[str, Caller]:
     """Anonymous, two residents, the host CMS and one staff user per role, all logged in."""
 
+    addresses = iter(range(10, 250))
+
     def new_client() -> TestClient:
-        return TestClient(app, base_url="https://testserver")
+        # Each party calls from its own address, as real ones do (limits are per address).
+        address = f"192.0.2.{next(addresses)}"
+        return TestClient(app, base_url="https://testserver", client=(address, 50000))
 
     callers = {
         "anonymous": Caller("anonymous", Party.ANYONE, new_client()),
@@ -110,6 +138,8 @@ def build_callers(app: Starlette, session: Session) -> dict[str, Caller]:
             headers={HEADER: token},
             private=frozenset({external_id}),
         )
+    for name in ("shop", "other_shop"):
+        callers[name] = sign_up_shop_caller(name, new_client(), session)
     for role in (StaffRole.REVIEWER, StaffRole.FINANCE, StaffRole.ADMIN):
         email = f"matrix-{role.value}@city.example.jp"
         display_name = f"マトリクス{role.value}担当"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from marketplace.vocab import StaffRole
 from tests.proof.browser import (
@@ -23,6 +23,13 @@ from tests.proof.livesite import STAFF_ACCOUNTS, STAFF_PASSWORD, LiveServer
 pytestmark = pytest.mark.browser
 
 
+def expect_feed_heading_for(page: Page, notice: str) -> None:
+    """Residents who consented see "for you"; the others the city's general notices."""
+    consented = "個人化はオフ" not in notice
+    heading = "あなたへのおすすめ" if consented else "市からのお知らせ"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+
+
 def test_home_in_japanese_then_switching_residents_changes_the_page(
     live_site: LiveServer, journey: Journey
 ) -> None:
@@ -31,7 +38,8 @@ def test_home_in_japanese_then_switching_residents_changes_the_page(
     expect(page).to_have_title(re.compile("会津若松"))
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.locator(".notice")).to_contain_text("ログインしていない訪問者")
-    expect(page.get_by_role("heading", name="あなたへのおすすめ")).to_be_visible()
+    # Anonymous visitors get the city's general feed, never a personalised one.
+    expect(page.get_by_role("heading", name="市からのお知らせ")).to_be_visible()
     expect(page.locator(".feed .card").first).to_be_visible()
     journey.shot("anonymous-home")
     assert_accessible(page)
@@ -45,12 +53,15 @@ def test_home_in_japanese_then_switching_residents_changes_the_page(
     page.get_by_role("button", name="切り替える").click()
     expect(page.locator(".notice")).to_contain_text(f"{first_id} さんとして表示しています")
     first_notice = page.locator(".notice").inner_text()
+    expect_feed_heading_for(page, first_notice)
     journey.shot("first-resident")
 
     page.select_option("#resident", second_id)
     page.get_by_role("button", name="切り替える").click()
     expect(page.locator(".notice")).to_contain_text(f"{second_id} さんとして表示しています")
-    assert page.locator(".notice").inner_text() != first_notice
+    second_notice = page.locator(".notice").inner_text()
+    assert second_notice != first_notice
+    expect_feed_heading_for(page, second_notice)
     journey.shot("second-resident")
     # The resident cookie carries the choice to the next visit.
     page.goto(live_site.url + "/")
