@@ -30,13 +30,6 @@ from recommender.dataset import Dataset
 from recommender.model import LightFMRecommender
 from recommender.scorer import ScorerHolder
 from recommender.state import ModelState
-from tests.billing.conftest import (  # noqa: F401  (fixtures used by name)
-    billing_config,
-    hold,
-    ledger_is_consistent,
-    make_shop,
-    placement,
-)
 from tests.recommender.conftest import _world
 
 pytestmark = pytest.mark.fault
@@ -155,7 +148,7 @@ def test_stripe_down_then_up_payments_resume_under_the_same_idempotency_keys(
                     "exp_year": 2030,
                     "cvc": "123",
                 },
-            }  # fmt: skip
+            }
         )
         provider.confirm_card(session, payment, str(method.id))
         # Checked: paid once, for the whole booking, and Stripe holds exactly one intent for it.
