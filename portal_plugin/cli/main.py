@@ -10,6 +10,7 @@ from portal_plugin.cli import (
     articles_cmds,
     db_cmds,
     identity_cmds,
+    recommender_cmds,
     seed_cmds,
     serve_cmds,
     staff_cmds,
@@ -28,6 +29,11 @@ app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
 app.command("resident-token")(identity_cmds.resident_token)
+app.add_typer(
+    recommender_cmds.recommender_app, name="recommender", help="Benchmark the recommender."
+)
+app.add_typer(recommender_cmds.models_app, name="models", help="Recommender model versions.")
+app.command("train")(recommender_cmds.train_command)
 
 
 def main() -> None:
