@@ -97,7 +97,7 @@ def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> 
 
 def _check_ids(frame: pd.DataFrame, column: str, what: str) -> None:
     values = frame[column]
-    null = values.isna().to_numpy() | (values.astype(str).to_numpy() == "")
+    null = values.isna().to_numpy() | (values.astype(str).str.strip().to_numpy() == "")
     if null.any():
         row = _first_bad_row(null, frame)
         raise DataError(f"{what}: empty {column!r} at row {row}")
