@@ -204,8 +204,14 @@ def test_signup_errors_name_the_field_and_write_nothing(
     assert response.status_code == 422
     assert "登録番号" in response.text
     assert session.scalar(select(Shop.id).where(Shop.contact_email == "soba@example.jp")) is None
-    english = sign_up(client, business_name="", **{"lang": "en"})
+    english = client.post(
+        "/shop/signup?lang=en",
+        data={"csrf_token": csrf_from(client, "/shop/signup"), "email": "x@example.jp"},
+        headers=HTML,
+    )
     assert english.status_code == 422
+    assert "Register your shop" in english.text
+    assert "The password must be 10–256 characters" in english.text
 
 
 def test_other_shops_booking_is_404(app: Starlette, client: TestClient, session: Session) -> None:
