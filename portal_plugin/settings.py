@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = True
     rate_limit_storage_url: str = "memory://"
     default_language: Literal["ja", "en"] = "ja"
+    # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
+    ad_standards_path: Path | None = None
+
+    @field_validator("ad_standards_path")
+    @classmethod
+    def _ad_standards_path(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     @field_validator("database_url")
     @classmethod
