@@ -70,6 +70,8 @@ def test_full_shop_journey(client: TestClient, staff_client: TestClient, session
     assert response.status_code == 303, response.text
     creative_page = client.get(response.headers["location"], headers=HTML)
     assert "根拠のない最上級" in creative_page.text
+    assert 'id="live-preview"' in creative_page.text
+    assert client.get("/static/marketplace-preview.js").status_code == 200
     creative_id = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
 
     # 4. The reviewer sees it with its flag and a preview, and rejects it with a reason.
