@@ -38,6 +38,7 @@ from marketplace.lifecycle import (
     MarketplaceEventKind,
     check_transition,
 )
+from marketplace.locking import lock_by_id
 from marketplace.models import (
     Booking,
     Creative,
@@ -223,12 +224,7 @@ def shop_booking(session: Session, shop_id: int, booking_id: int) -> Booking:
 
 
 def lock_booking(session: Session, booking_id: int, shop_id: int | None = None) -> Booking:
-    booking = session.execute(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    booking = lock_by_id(session, Booking, booking_id)
     if booking is None or (shop_id is not None and booking.shop_id != shop_id):
         raise NotFound("予約が見つかりません")
     return booking
