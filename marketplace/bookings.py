@@ -166,6 +166,12 @@ def place_hold(
     if shop.status is not ShopStatus.APPROVED:
         raise ShopNotApproved()
     priced = quote_booking(session, shop_id, request, now)
+    for week in priced.availability:
+        # Fail fast without queueing on the week's lock; the locked UPDATE below decides.
+        if week.free < request.shares:
+            raise SharesUnavailable(
+                field="first_week", week=week.week_start.isoformat(), free=week.free
+            )
     quote = priced.quote
     booking = Booking(
         shop_id=shop_id,
