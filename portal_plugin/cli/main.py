@@ -14,6 +14,7 @@ from portal_plugin.cli import (
     recommender_cmds,
     seed_cmds,
     serve_cmds,
+    simulate_cmds,
     staff_cmds,
 )
 
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(db_cmds.app, name="db", help="Database migrations.")
 app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
+app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
 app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)

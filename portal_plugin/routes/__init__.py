@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from portal_plugin.routes import (
     articles,
+    delivery,
     feed,
     health,
     marketplace_api,
@@ -24,6 +25,7 @@ ROUTE_MODULES = [
     residents,
     articles,
     feed,
+    delivery,
     staff_auth,
     shop_accounts,
     shop_portal,
