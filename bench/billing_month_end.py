@@ -162,8 +162,9 @@ def main() -> None:
     )
     print(f"HTML documents: {html_done - invoiced:.2f} s")
     print(
-        f"PDFs: {len(pdfs)} in {finished - html_done:.2f} s "
-        f"({sum(map(len, pdfs)) / max(len(pdfs), 1) / 1024:.0f} KiB each)"
+        f"PDFs: {len(pdfs)} in {finished - html_done:.2f} s wall, {pdf_cpu:.2f} s CPU "
+        f"({sum(map(len, pdfs)) / max(len(pdfs), 1) / 1024:.0f} KiB each, "
+        f"{args.workers or os.cpu_count()} workers, load average {os.getloadavg()[0]:.1f})"
     )
     print(f"total month-end incl. PDFs: {finished - started:.2f} s (target < 30 s)")
     print(
