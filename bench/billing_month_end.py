@@ -12,6 +12,7 @@ not what is measured); everything after that goes through billing's own services
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
