@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     invoice_bank_account: str = Field(default="", max_length=200)
     stripe_publishable_key: str | None = None
     stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
+    # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
+    ad_standards_path: Path | None = None
+
+    @field_validator("ad_standards_path")
+    @classmethod
+    def _ad_standards_path(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     @field_validator("database_url")
     @classmethod

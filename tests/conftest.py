@@ -51,7 +51,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
-        outer = connection.begin()
+        outer = connection.begin()  # on SQLite, make_engine's "begin" hook emits a real BEGIN
         yield connection
         outer.rollback()
 

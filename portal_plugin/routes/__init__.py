@@ -7,14 +7,38 @@ from starlette.routing import BaseRoute
 from portal_plugin.routes import (
     articles,
     billing_finance,
+    billing_shop,
     billing_webhook,
     feed,
     health,
+    marketplace_api,
+    openapi,
     residents,
+    shop_accounts,
+    shop_creatives,
+    shop_portal,
     staff_auth,
+    staff_inventory,
+    staff_review,
 )
 
-ROUTE_MODULES = [health, residents, articles, feed, staff_auth, billing_webhook, billing_finance]
+ROUTE_MODULES = [
+    health,
+    residents,
+    articles,
+    feed,
+    staff_auth,
+    shop_accounts,
+    shop_portal,
+    shop_creatives,
+    staff_review,
+    staff_inventory,
+    marketplace_api,
+    openapi,
+    billing_webhook,
+    billing_finance,
+    billing_shop,
+]
 
 
 def all_routes() -> list[BaseRoute]:

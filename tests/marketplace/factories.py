@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.lifecycle import PlacementKind
+from marketplace.audit import Actor
+from marketplace.lifecycle import ActorKind, PlacementKind
 from marketplace.models import Placement, Shop
 from marketplace.pricing import DEFAULT_TARGETING_SURCHARGES, DEFAULT_TERM_DISCOUNTS
-from marketplace.vocab import ShopStatus
+from marketplace.staff import create_staff
+from marketplace.vocab import ShopStatus, StaffRole
 
 _counter = itertools.count(1)
 
@@ -56,3 +58,15 @@ def make_placement(session: Session, **fields: Any) -> Placement:
     session.add(placement)
     session.flush()
     return placement
+
+
+def make_reviewer(session: Session) -> Actor:
+    n = next(_counter)
+    staff = create_staff(
+        session,
+        f"reviewer{n}@city.example.jp",
+        f"審査 花子{n}",
+        "reviewer-password",
+        StaffRole.REVIEWER,
+    )
+    return Actor(ActorKind.STAFF, staff.id, staff.display_name)
