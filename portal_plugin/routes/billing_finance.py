@@ -108,26 +108,33 @@ async def bank_page(request: Request) -> Response:
 @require_staff(StaffRole.FINANCE)
 async def bank_upload(request: Request) -> Response:
     ctx = context(request)
-    form = await request.form()
-    upload = form.get("statement")
     message, status = "", 200
-    if upload is None or isinstance(upload, str):
-        message, status = "CSV ファイルを選んでください", 400
-    else:
-        data = await upload.read(MAX_CSV_BYTES + 1)
-        if len(data) > MAX_CSV_BYTES:
-            message, status = "ファイルが大きすぎます(2MB まで)", 400
+    async with request.form(max_files=1) as form:
+        upload = form.get("statement")
+        if upload is None or isinstance(upload, str):
+            message, status = "CSV ファイルを選んでください", 400
+            data, filename = b"", ""
         else:
-            try:
-                result = await ctx.in_transaction(
-                    bank_import.import_statement,
-                    data,
-                    filename=upload.filename or "statement.csv",
-                    staff_id=request.state.staff.staff_id,
-                )
-                message = f"{result.rows}件を取り込み、{result.matched}件を照合、{result.review}件を確認待ちにしました"
-            except BillingError as exc:
-                message, status = str(exc), 400
+            data, filename = (
+                await upload.read(MAX_CSV_BYTES + 1),
+                upload.filename or "statement.csv",
+            )
+    if status == 200 and len(data) > MAX_CSV_BYTES:
+        message, status = "ファイルが大きすぎます(2MB まで)", 400
+    elif status == 200:
+        try:
+            result = await ctx.in_transaction(
+                bank_import.import_statement,
+                data,
+                filename=filename,
+                staff_id=request.state.staff.staff_id,
+            )
+            message = (
+                f"{result.rows}件を取り込み、{result.matched}件を照合、"
+                f"{result.review}件を確認待ちにしました"
+            )
+        except BillingError as exc:
+            message, status = str(exc), 400
     state = await ctx.in_transaction(_bank_state)
     return render(request, "billing/bank.html", {**state, "message": message}, status_code=status)
 

@@ -117,3 +117,36 @@ def test_finance_sees_invoices_pdf_aging_and_imports_a_statement(
     assert "入金済み" in client.get("/staff/billing/invoices").text
     report = check_ledger(session)
     assert report.ok, report.lines()
+
+
+def test_finance_marks_a_bank_refund_paid_out(client, session_factory, session) -> None:
+    from billing.models import Invoice, Refund, RefundStatus
+    from billing.payments import record_bank_transfer
+    from billing.refunds import credit_and_refund
+
+    _, number, _ = _invoice(session)
+    invoice = session.query(Invoice).filter_by(number=number).one()
+    record_bank_transfer(session, invoice, 11_000, reference="bank:x", value_date=date(2026, 5, 2))
+    _, (refund,) = credit_and_refund(
+        session,
+        CONFIG,
+        invoice_id=invoice.id,
+        amount=5_500,
+        reason="一部キャンセル",
+        issue_date=date(2026, 5, 3),
+    )
+    session.flush()
+    csrf = _login(client, session_factory, StaffRole.FINANCE)
+    page = client.get("/staff/billing/refunds")
+    assert "振込済みにする" in page.text and "一部キャンセル" in page.text
+    done = client.post(
+        f"/staff/billing/refunds/{refund.id}/paid-out",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    session.expire_all()
+    assert session.get(Refund, refund.id).status is RefundStatus.SUCCEEDED
+    again = client.post(f"/staff/billing/refunds/{refund.id}/paid-out", data={"csrf_token": csrf})
+    assert again.status_code == 400
+    assert check_ledger(session).ok
