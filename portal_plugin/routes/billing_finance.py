@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from billing import bank_import, refunds
 from billing.errors import BillingError
 from billing.models import BankTransaction, Invoice, Payment, Refund, RefundStatus
 from billing.payments import invoice_position
-from billing.rendering import invoice_body_html, invoice_pdf, invoice_view
+from billing.rendering import PRINT_CSS, invoice_body_html, invoice_pdf, invoice_view
 from billing.reports import aging
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
@@ -199,7 +199,13 @@ async def refund_paid_out(request: Request) -> Response:
     return RedirectResponse(request.url_for("billing_refunds").path, status_code=303)
 
 
+async def invoice_css(request: Request) -> Response:
+    """Billing's own invoice stylesheet, so the page and the PDF share one design."""
+    return FileResponse(PRINT_CSS, media_type="text/css")
+
+
 routes = [
+    Route("/billing/invoice.css", invoice_css, name="billing_invoice_css"),
     Route("/staff/billing/invoices", invoices_page, name="billing_invoices"),
     Route("/staff/billing/invoices/{number}", invoice_page, name="billing_invoice"),
     Route("/staff/billing/invoices/{number}/pdf", invoice_pdf_download, name="billing_invoice_pdf"),

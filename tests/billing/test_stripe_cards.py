@@ -41,6 +41,13 @@ def _card(base: str, number: str) -> str:
     return str(method.id)
 
 
+def _register_webhook(base: str, url: str) -> None:
+    """localstripe's own route for webhooks; each event is POSTed once, about a second later."""
+    httpx.post(
+        f"{base}/_config/webhooks/billing", data={"url": url, "secret": WEBHOOK_SECRET}
+    ).raise_for_status()
+
+
 @pytest.fixture
 def provider(fresh_localstripe: str, billing_config: Any) -> StripeProvider:
     gateway = StripeGateway(API_KEY, api_base=fresh_localstripe, max_network_retries=0)
@@ -84,10 +91,7 @@ def test_declined_card_leaves_the_booking_on_hold(
 def test_card_payment_confirms_invoices_webhook_and_refund(
     session, make_shop, hold, provider, stripe_client, webhook_capture, fresh_localstripe
 ) -> None:
-    httpx.post(
-        f"{fresh_localstripe}/_config/webhooks/billing",
-        data={"url": webhook_capture.url, "secret": WEBHOOK_SECRET},
-    ).raise_for_status()
+    _register_webhook(fresh_localstripe, webhook_capture.url)
     shop = make_shop()
     booking = hold(shop, weeks=4)
     payment = provider.start_card_payment(session, booking.id, shop.id)
@@ -152,10 +156,7 @@ def test_browser_confirmation_is_applied_by_the_webhook(
     session, make_shop, hold, provider, stripe_client, webhook_capture, fresh_localstripe
 ) -> None:
     """Stripe.js confirms in the browser; only the signed webhook tells us it succeeded."""
-    httpx.post(
-        f"{fresh_localstripe}/_config/webhooks/billing",
-        data={"url": webhook_capture.url, "secret": WEBHOOK_SECRET},
-    ).raise_for_status()
+    _register_webhook(fresh_localstripe, webhook_capture.url)
     shop = make_shop()
     booking = hold(shop, weeks=2)
     payment = provider.start_card_payment(session, booking.id, shop.id)
