@@ -53,6 +53,13 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
+def stripe_fee(intent: dict[str, Any]) -> int:
+    """Stripe's fee for a succeeded intent, when its balance transaction was expanded (else 0)."""
+    charge = intent.get("latest_charge")
+    transaction = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    return int(transaction.get("fee") or 0) if isinstance(transaction, dict) else 0
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
@@ -203,7 +210,13 @@ class StripeGateway:
         )
 
     def retrieve_intent(self, intent_id: str) -> Any:
-        return self._call(self.client.v1.payment_intents.retrieve, intent_id, key=None)
+        """The intent's current state, with its charge's balance transaction (for the fee)."""
+        return self._call(
+            self.client.v1.payment_intents.retrieve,
+            intent_id,
+            key=None,
+            expand=["latest_charge.balance_transaction"],
+        )
 
     # Refunds -----------------------------------------------------------------------------
     def refund(self, payment: Payment, amount: int, key: str) -> ProviderRefund:
