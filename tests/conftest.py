@@ -52,7 +52,6 @@ def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
         outer = connection.begin()
-        # No extra BEGIN for SQLite: marketplace.db.make_engine already emits it on begin().
         yield connection
         outer.rollback()
 

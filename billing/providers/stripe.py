@@ -20,7 +20,7 @@ from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from billing.payments import invoice_position, mark_failed, record_success
 from billing.providers.base import PaymentStart
 from billing.refunds import refund_payments
-from billing.stripe_adapter import StripeGateway, as_dict, decline_message
+from billing.stripe_adapter import StripeGateway, as_dict, decline_message, stripe_fee
 from marketplace.bookings import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
@@ -96,6 +96,8 @@ class StripeProvider:
         except PaymentDeclined as exc:
             mark_failed(session, payment, str(exc))
             raise
+        if as_dict(intent).get("status") == "succeeded":
+            intent = self.gateway.retrieve_intent(payment.provider_reference)  # with its fee
         self.sync_intent(session, intent)
         return payment
 
@@ -205,7 +207,7 @@ class StripeProvider:
                 raise PaymentNotAllowed(f"予約 {booking.id} はすでに請求済みです")
             payment.invoice_id = invoice.id
             session.flush()
-        record_success(session, payment, at=now)
+        record_success(session, payment, fee=stripe_fee(intent), at=now)
         invoice = session.get_one(Invoice, payment.invoice_id)
         overpaid = -invoice_position(session, invoice.id).outstanding
         if overpaid > 0:  # e.g. also paid by bank meanwhile: give the surplus back, never keep it

@@ -138,16 +138,13 @@ def _normalise(
     return out
 
 
-NEUTRAL_RELEVANCE = 0.5
-
-
 class AdRelevance:
     """An ad's relevance to a resident as the percentile of their score among residents.
 
     Raw recommender scores do not compare across residents, but for one ad, ranking residents
     by their score is meaningful. Each ad is scored once against a reference sample of
     consenting residents; a resident's relevance is where their score falls in that sample.
-    Residents who are not personalized get a neutral 0.5.
+    Residents who are not personalized get None: the pacing rule supplies a neutral value.
     """
 
     def __init__(self, scorer: RelevanceScorer, reference: Sequence[Audience]) -> None:
@@ -155,9 +152,9 @@ class AdRelevance:
         self._reference = [a for a in reference if a.personalized]
         self._sorted: dict[str, np.ndarray] = {}
 
-    def of(self, audience: Audience, ads: Sequence[AdCandidate]) -> list[float]:
+    def of(self, audience: Audience, ads: Sequence[AdCandidate]) -> list[float] | None:
         if not audience.personalized or not self._reference:
-            return [NEUTRAL_RELEVANCE] * len(ads)
+            return None
         items = [ad_item(ad) for ad in ads]
         scores = self.scorer.score(audience, items)
         return [self._percentile(item, score) for item, score in zip(items, scores, strict=True)]

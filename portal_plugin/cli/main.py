@@ -17,6 +17,7 @@ from portal_plugin.cli import (
     report_cmds,
     seed_cmds,
     serve_cmds,
+    simulate_cmds,
     staff_cmds,
 )
 
@@ -32,6 +33,7 @@ app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from 
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
 app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
 app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
+app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
 app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the ledger.")
 app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)

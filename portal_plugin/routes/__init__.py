@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from portal_plugin.routes import (
     articles,
     billing_finance,
+    billing_shop,
     billing_webhook,
     delivery,
     feed,
@@ -44,6 +45,7 @@ ROUTE_MODULES = [
     finance,
     finance_costs,
     transparency,
+    billing_shop,
 ]
 
 

@@ -134,3 +134,18 @@ def test_holder_uses_the_given_loader(fitted: LightFMRecommender, tmp_path: Path
     assert holder.reload() and loaded == [version]
     assert isinstance(holder.current, Scorer)
     assert pd.Index(holder.current.item_ids).is_unique
+
+
+def test_artifact_recommender_ranks_like_the_model_it_came_from(
+    fitted: LightFMRecommender, scorer: Scorer
+) -> None:
+    from recommender.frozen import ArtifactRecommender
+
+    frozen = ArtifactRecommender(scorer).fit(fitted.dataset)
+    for user in ("u00", "u01"):
+        assert list(frozen.recommend([user], 5).item_id) == list(
+            fitted.recommend([user], 5).item_id
+        )
+    cold = frozen.recommend(["new-family"], 5, user_features=COLD_FAMILY)
+    expected = fitted.recommend(["new-family"], 5, user_features=COLD_FAMILY)
+    assert list(cold.item_id) == list(expected.item_id)
