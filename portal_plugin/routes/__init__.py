@@ -14,6 +14,7 @@ from portal_plugin.routes import (
     shop_accounts,
     shop_creatives,
     shop_portal,
+    staff_api,
     staff_auth,
     staff_inventory,
     staff_review,
@@ -31,6 +32,7 @@ ROUTE_MODULES = [
     staff_review,
     staff_inventory,
     marketplace_api,
+    staff_api,
     openapi,
 ]
 

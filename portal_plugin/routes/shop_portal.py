@@ -19,7 +19,7 @@ from marketplace.bookings import (
     quote_booking,
     shop_booking,
 )
-from marketplace.calendar import tokyo_date
+from marketplace.calendar import TOKYO, tokyo_date
 from marketplace.cancellation import NOTICE_DAYS
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, MarketplaceError
@@ -186,7 +186,9 @@ async def booking_page(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     now = utcnow()
+    expires = values["booking"].hold_expires_at
     values.update(
+        hold_expires_local=expires.astimezone(TOKYO) if expires else None,
         status=effective_status(values["booking"], now),
         terms=cancellation_preview(values["booking"], now),
         notice_days=NOTICE_DAYS,
