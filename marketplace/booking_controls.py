@@ -158,10 +158,27 @@ def on_creative_approved(session: Session, creative_id: int, now: datetime | Non
     return moved
 
 
+def on_creative_rejected(session: Session, creative_id: int, reason: str) -> int:
+    """Bookings waiting for this creative are rejected too, with the reviewer's reason."""
+    moved = 0
+    for booking in session.scalars(
+        select(Booking).where(
+            Booking.creative_id == creative_id, Booking.status == BookingStatus.IN_REVIEW
+        )
+    ):
+        booking.status = check_transition(
+            "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.REJECTED
+        )
+        booking.status_reason = reason
+        moved += 1
+    return moved
+
+
 ASSIGNABLE = frozenset(
     {
         BookingStatus.HELD,
         BookingStatus.IN_REVIEW,
+        BookingStatus.REJECTED,
         BookingStatus.APPROVED,
         BookingStatus.SCHEDULED,
         BookingStatus.LIVE,
@@ -185,11 +202,17 @@ def assign_creative(
     placement = session.get_one(Placement, booking.placement_id)
     check_creative(session, shop_id, creative_id, placement)
     approved = creative_is_approved(session, creative_id)
-    if booking.status not in (BookingStatus.HELD, BookingStatus.IN_REVIEW) and not approved:
+    waiting = (BookingStatus.HELD, BookingStatus.IN_REVIEW, BookingStatus.REJECTED)
+    if booking.status not in waiting and not approved:
         raise InvalidInput(
             "掲載が決まった申し込みには、承認済みの素材だけを選べます", field="creative_id"
         )
     booking.creative_id = creative_id
+    if booking.status is BookingStatus.REJECTED:
+        booking.status = check_transition(
+            "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.IN_REVIEW
+        )
+        booking.status_reason = ""
     if booking.status is BookingStatus.IN_REVIEW and approved:
         booking.status = check_transition(
             "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.APPROVED

@@ -168,3 +168,31 @@ def test_choosing_an_approved_creative_schedules_a_waiting_booking(session: Sess
         assign_creative(session, shop.id, booking.id, foreign.creative_id, reviewer, now=NOW)
     with pytest.raises(NotFound):
         assign_creative(session, other.id, booking.id, foreign.creative_id, reviewer, now=NOW)
+
+
+def test_rejection_stops_waiting_bookings_until_a_new_version(session: Session) -> None:
+    reviewer = make_reviewer(session)
+    shop = make_shop(session)
+    placement = make_placement(session)
+    version = create_creative(
+        session, shop.id, text(headline="日本一"), process_image(png_bytes()), POLICY
+    )  # type: ignore[arg-type]
+    booking = place_hold(
+        session,
+        shop.id,
+        BookingRequest(placement.id, WEEK, 1, 1, EVERYONE, version.creative_id),
+        "key-00001",
+        now=NOW,
+    )
+    confirm_booking(session, booking.id, now=NOW)
+    reject_version(
+        session, version.id, reviewer, "superlative.unproven", "根拠がありません", POLICY
+    )
+    assert booking.status is BookingStatus.REJECTED
+    assert "根拠がありません" in booking.status_reason
+    fixed = edit_creative(
+        session, shop.id, version.creative_id, text(headline="会津の味"), None, POLICY
+    )  # type: ignore[arg-type]
+    assert booking.status is BookingStatus.IN_REVIEW and booking.status_reason == ""
+    approve_version(session, fixed.id, reviewer, now=NOW)
+    assert booking.status is BookingStatus.SCHEDULED
