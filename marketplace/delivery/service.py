@@ -24,6 +24,7 @@ from marketplace.delivery.events import OfferEvent, OpportunityEvent, TrackedEve
 from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_feed
 from marketplace.delivery.pacing import PacingParams
 from marketplace.delivery.relevance import AdRelevance, RelevanceScorer, article_item
+from marketplace.delivery.rollups import roll_up_recent
 from marketplace.delivery.serving import EMPTY, Snapshot, load_shared_counts, load_snapshot
 from marketplace.delivery.tracking import (
     TOKEN_MAX_AGE_SECONDS,
@@ -35,6 +36,8 @@ from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
 from marketplace.delivery.writer import EventWriter
 
 log = logging.getLogger(__name__)
+
+ROLLUP_SECONDS = 300.0
 
 
 class TrackingRefused(Exception):
@@ -170,8 +173,21 @@ class DeliveryService:
         self.writer.stop()
 
     def _loop(self) -> None:
+        next_rollup = time.monotonic() + ROLLUP_SECONDS
         while not self._stop.wait(self.refresh_seconds):
             self.refresh()
+            if time.monotonic() >= next_rollup:
+                next_rollup = time.monotonic() + ROLLUP_SECONDS
+                self.roll_up()
+
+    def roll_up(self, now: datetime | None = None) -> int:
+        """Refresh the recent hourly rollups; several workers may race, one of them wins."""
+        try:
+            with self.session_factory.begin() as session:
+                return roll_up_recent(session, now or utcnow())
+        except Exception as exc:  # the next round (or another worker) will redo it
+            log.warning("delivery rollup failed: %s", exc)
+            return 0
 
     # -- feeds -------------------------------------------------------------------------------
 

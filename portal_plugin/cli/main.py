@@ -15,6 +15,7 @@ from portal_plugin.cli import (
     report_cmds,
     seed_cmds,
     serve_cmds,
+    simulate_cmds,
     staff_cmds,
 )
 
@@ -31,6 +32,7 @@ app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
 app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the ledger.")
 app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
 app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
+app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
 app.command("resident-token")(identity_cmds.resident_token)
