@@ -19,10 +19,12 @@ from marketplace.audit import Actor, record
 from marketplace.booking_requests import BookingRequest
 from marketplace.calendar import tokyo_date
 from marketplace.cancellation import CancellationTerms, cancellation_terms
+from marketplace.creatives import placement_problems
 from marketplace.db import utcnow
 from marketplace.errors import (
     HoldExpired,
     IdempotencyConflict,
+    InvalidInput,
     NotFound,
     SharesUnavailable,
     ShopNotApproved,
@@ -85,12 +87,27 @@ def _shop(session: Session, shop_id: int) -> Shop:
     return shop
 
 
-def _check_creative(session: Session, shop_id: int, creative_id: int | None) -> None:
+def _check_creative(
+    session: Session, shop_id: int, creative_id: int | None, placement: Placement
+) -> None:
     if creative_id is None:
         return
     creative = session.get(Creative, creative_id)
     if creative is None or creative.shop_id != shop_id or creative.archived:
         raise NotFound("広告素材が見つかりません", field="creative_id")
+    latest = session.scalar(
+        select(CreativeVersion)
+        .where(CreativeVersion.creative_id == creative_id)
+        .order_by(CreativeVersion.version.desc())
+        .limit(1)
+    )
+    problems = placement_problems(placement, latest) if latest else []
+    if problems:
+        raise InvalidInput(
+            "この素材はこの枠の規格に合いません: {problems}",
+            field="creative_id",
+            problems="、".join(problems),
+        )
 
 
 def quote_booking(
@@ -100,7 +117,7 @@ def quote_booking(
     now = now or utcnow()
     shop = _shop(session, shop_id)
     placement = active_placement(session, request.placement_id)
-    _check_creative(session, shop_id, request.creative_id)
+    _check_creative(session, shop_id, request.creative_id, placement)
     quote = price_booking(
         rate_card(placement),
         shares=request.shares,

@@ -69,3 +69,8 @@ class AlreadyExists(MarketplaceError):
 class InvalidTransition(MarketplaceError):
     code = "illegal_transition"
     template = "{subject} は「{current}」から「{target}」に変更できません"
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "too_large"
+    template = "ファイルが大きすぎます"

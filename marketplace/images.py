@@ -15,7 +15,7 @@ from typing import Final
 
 from PIL import Image, UnidentifiedImageError
 
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, PayloadTooLarge
 
 MAX_UPLOAD_BYTES: Final = 2 * 1024 * 1024
 MAX_PIXELS: Final = 16_000_000
@@ -76,7 +76,11 @@ def process_image(data: bytes) -> ProcessedImage:
     if not data:
         raise _bad("画像を選んでください")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise _bad("画像は{limit}MB以内にしてください", limit=MAX_UPLOAD_BYTES // (1024 * 1024))
+        raise PayloadTooLarge(
+            "画像は{limit}MB以内にしてください",
+            field="image",
+            limit=MAX_UPLOAD_BYTES // (1024 * 1024),
+        )
     image = _open_checked(data)
     width, height = image.size
     if width < MIN_WIDTH or height < MIN_HEIGHT:

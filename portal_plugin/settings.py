@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     delivery_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
     delivery_ad_positions: tuple[int, ...] = (3, 8)
     delivery_frequency_cap: int = Field(default=3, ge=1, le=100)
+    # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
+    ad_standards_path: Path | None = None
+
+    @field_validator("ad_standards_path")
+    @classmethod
+    def _ad_standards_path(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from portal_plugin.cli import (
     billing_cmds,
     db_cmds,
     identity_cmds,
+    marketplace_cmds,
     privacy_cmds,
     report_cmds,
     seed_cmds,
@@ -33,6 +34,7 @@ app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the
 app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
 app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
 app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
+app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
 app.command("resident-token")(identity_cmds.resident_token)

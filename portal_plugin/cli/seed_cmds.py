@@ -21,12 +21,14 @@ def seed(
 ) -> None:
     """Seed a synthetic Aizu-scale city (residents, articles, shops, events)."""
     # Imported here so that other commands do not pay for numpy/pandas start-up.
+    from marketplace.demo_seed import seed_inventory
     from marketplace.seeding import database_is_seeded, load_city
     from marketplace.synthetic import generate_city
 
     settings = settings_or_exit()
     started = time.perf_counter()
     with database_session(settings) as session:
+        seed_inventory(session)  # idempotent: the demo ad placements
         if database_is_seeded(session):
             typer.echo("the database already holds a city; nothing was seeded (reusing it)")
             return

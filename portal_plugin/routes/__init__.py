@@ -13,8 +13,15 @@ from portal_plugin.routes import (
     finance,
     finance_costs,
     health,
+    marketplace_api,
+    openapi,
     residents,
+    shop_accounts,
+    shop_creatives,
+    shop_portal,
     staff_auth,
+    staff_inventory,
+    staff_review,
     transparency,
 )
 
@@ -30,6 +37,13 @@ ROUTE_MODULES = [
     finance,
     finance_costs,
     transparency,
+    shop_accounts,
+    shop_portal,
+    shop_creatives,
+    staff_review,
+    staff_inventory,
+    marketplace_api,
+    openapi,
 ]
 
 
