@@ -29,30 +29,11 @@ from marketplace.audit import SYSTEM as AUDIT_SYSTEM
 from marketplace.booking_requests import BookingRequest
 from marketplace.bookings import cancel_booking, place_hold
 from marketplace.calendar import TOKYO, fiscal_year, fiscal_year_bounds, week_start
+from marketplace.demo_seed import seed_inventory
 from marketplace.errors import MarketplaceError
-from marketplace.lifecycle import PlacementKind
 from marketplace.models import Booking, Placement, Shop
 from marketplace.targeting import Targeting
 from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES, ShopStatus
-
-
-@dataclass(frozen=True)
-class PlacementSeed:
-    code: str
-    name: str
-    kind: PlacementKind
-    shares_per_week: int
-    price: int  # per share per week, tax included, in-city
-    out_of_city_price: int
-
-
-PLACEMENTS = (
-    PlacementSeed("feed-3", "記事の間（3番目）", PlacementKind.IN_FEED, 12, 2_750, 3_850),
-    PlacementSeed("feed-8", "記事の間（8番目）", PlacementKind.IN_FEED, 12, 2_200, 3_080),
-    PlacementSeed("side-gadget", "サイドのお知らせ枠", PlacementKind.SIDE_GADGET, 8, 1_650, 2_310),
-)
-# 3–5 months: 20% off; 6+ months: 30% off (municipal banner practice).
-TERM_DISCOUNTS = [{"min_weeks": 13, "percent": 20}, {"min_weeks": 26, "percent": 30}]
 
 
 @dataclass(frozen=True)
@@ -63,35 +44,6 @@ class HistorySummary:
     credit_notes: int
     recognised_revenue: int
     skipped: bool = False
-
-
-def ensure_placements(session: Session) -> list[Placement]:
-    placements = []
-    for seed in PLACEMENTS:
-        found = session.scalar(select(Placement).where(Placement.code == seed.code))
-        if found is None:
-            found = Placement(
-                code=seed.code,
-                name=seed.name,
-                kind=seed.kind,
-                feed_position=int(seed.code.split("-")[1])
-                if seed.kind is PlacementKind.IN_FEED
-                else None,
-                image_width=300,
-                image_height=250,
-                max_image_bytes=150_000,
-                headline_max_chars=30,
-                body_max_chars=80,
-                shares_per_week=seed.shares_per_week,
-                price_per_share_week_yen=seed.price,
-                out_of_city_price_per_share_week_yen=seed.out_of_city_price,
-                term_discounts=TERM_DISCOUNTS,
-                targeting_surcharges={},
-            )
-            session.add(found)
-            session.flush()
-        placements.append(found)
-    return placements
 
 
 def _shops(session: Session, rng: random.Random, wanted: int) -> list[Shop]:
@@ -164,7 +116,7 @@ def seed_history(
     if not rule_history(session):
         # The demo city pays the snow-plough map first: the service residents ask about most.
         set_rule(session, "priority", ["snow-plough", "maternal-health"], SYSTEM)
-    placements = ensure_placements(session)
+    placements = seed_inventory(session)  # marketplace's demo rate card
     shop_rows = _shops(session, rng, shops)
     start, _ = fiscal_year_bounds(first_year)
     calendar = _Calendar()
@@ -183,7 +135,7 @@ def seed_history(
                     shop=rng.choice(shop_rows),
                     first_week=monday,
                     weeks=rng.choice([4, 4, 8, 13, 13, 26]),
-                    shares=rng.choice([1, 1, 2, 3]),
+                    shares=rng.choice([1, 1, 1, 2]),
                 )
         monday += timedelta(weeks=1)
     month = start

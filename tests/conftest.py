@@ -52,11 +52,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
         outer = connection.begin()
-        if connection.dialect.name == "sqlite":
-            # pysqlite defers BEGIN until the first INSERT/UPDATE/DELETE. If the first statement
-            # is a SAVEPOINT (a request's session.begin()), SQLite opens a real transaction for
-            # it and RELEASE commits it, escaping this rollback. Start the transaction now.
-            connection.exec_driver_sql("BEGIN")
+        # On SQLite, marketplace.db's "begin" listener already issued BEGIN for `outer`.
         yield connection
         outer.rollback()
 

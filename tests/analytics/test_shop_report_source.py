@@ -25,8 +25,8 @@ def _viewers(prefix: str, count: int, age: str, district: str = "tsuruga") -> li
 
 def test_shop_report_equals_the_rollups_and_the_invoices(session: Session) -> None:
     owner = shop(session)
-    booking = book(session, owner, MONDAY, weeks=1, shares=3)
-    other = book(session, shop(session, "会津塗"), MONDAY, weeks=1, shares=3)
+    booking = book(session, owner, MONDAY, weeks=1, shares=1)
+    other = book(session, shop(session, "会津塗"), MONDAY, weeks=1, shares=1)
     day1 = datetime.combine(MONDAY, time(19), tzinfo=TOKYO)
     day2 = day1 + timedelta(days=1)
     deliver(

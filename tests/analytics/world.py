@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from analytics.demo_history import ensure_placements
 from billing.bookings import accept_invoice
 from billing.config import BillingConfig
 from marketplace.booking_requests import BookingRequest
@@ -16,6 +15,7 @@ from marketplace.bookings import place_hold
 from marketplace.calendar import TOKYO
 from marketplace.delivery.models import AdClick, AdImpression, AdOffer
 from marketplace.delivery.rollups import roll_up_hour
+from marketplace.demo_seed import seed_inventory
 from marketplace.invoice_number import make_invoice_registration_number
 from marketplace.models import Booking, Shop
 from marketplace.targeting import Targeting
@@ -45,9 +45,9 @@ def shop(session: Session, name: str = "鶴ヶ城そば") -> Shop:
 
 
 def book(
-    session: Session, owner: Shop, first_week: date, weeks: int = 1, shares: int = 3
+    session: Session, owner: Shop, first_week: date, weeks: int = 1, shares: int = 1
 ) -> Booking:
-    placement = ensure_placements(session)[0]
+    placement = seed_inventory(session)[0]
     now = datetime.combine(first_week - timedelta(days=10), time(10), tzinfo=TOKYO)
     request = BookingRequest(placement.id, first_week, weeks, shares, Targeting())
     hold = place_hold(session, owner.id, request, f"t-{next(_ids)}", now=now)
