@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     delivery_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
     delivery_ad_positions: tuple[int, ...] = (3, 8)
     delivery_frequency_cap: int = Field(default=3, ge=1, le=100)
+    # Raw ad and interaction events are deleted this many months after they happen (rollups stay).
+    raw_event_retention_months: int = Field(default=13, ge=1, le=120)
     # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
     ad_standards_path: Path | None = None
 
