@@ -134,6 +134,7 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"pk_(test|live)_[A-Za-z0-9]+", value):
             raise ValueError("must look like pk_test_… or pk_live_…")
         return value or None
+
     @field_validator("delivery_ad_positions")
     @classmethod
     def _ad_positions(cls, value: tuple[int, ...]) -> tuple[int, ...]:
