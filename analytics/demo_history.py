@@ -82,6 +82,18 @@ class _Step:
     payload: dict[str, Any] = field(compare=False, default_factory=dict)
 
 
+@dataclass
+class _Run:
+    """What every step of the history needs: the books, the dice, the diary, the tallies."""
+
+    session: Session
+    config: BillingConfig
+    rng: random.Random
+    calendar: _Calendar
+    today: date
+    counts: dict[str, int]
+
+
 class _Calendar:
     """Things that happen on given days, done in date order (the ledger is written as it goes)."""
 
@@ -145,29 +157,23 @@ def seed_history(
             calendar.add(closing, "month_end")
         month = next_month(month)
     counts = {"bookings": 0, "invoices": 0, "payments": 0, "credits": 0}
+    run = _Run(session, config, rng, calendar, today, counts)
     while (step := calendar.pop()) is not None:
-        _run(session, config, rng, calendar, step, today, counts)
+        _run(run, step)
     result = recognise_revenue(session, today)
     return HistorySummary(
         counts["bookings"], counts["invoices"], counts["payments"], counts["credits"], result.amount
     )
 
 
-def _run(
-    session: Session,
-    config: BillingConfig,
-    rng: random.Random,
-    calendar: _Calendar,
-    step: _Step,
-    today: date,
-    counts: dict[str, int],
-) -> None:
+def _run(run: _Run, step: _Step) -> None:
+    session, config, counts = run.session, run.config, run.counts
     if step.kind == "book":
-        _book(session, config, rng, calendar, step, today, counts)
+        _book(run, step)
     elif step.kind == "month_end":
         for invoice in run_month_end(session, config, step.day).invoices:
             counts["invoices"] += 1
-            _schedule_payment(rng, calendar, invoice.id, step.day, today)
+            _schedule_payment(run, invoice.id, step.day)
     elif step.kind == "pay":
         invoice = session.get_one(Invoice, step.payload["invoice_id"])
         owed = invoice_position(session, invoice.id).outstanding
@@ -184,26 +190,17 @@ def _run(
         counts["credits"] += process_cancellations(session, config, gateway=None, today=step.day)
 
 
-def _schedule_payment(
-    rng: random.Random, calendar: _Calendar, invoice_id: int, issued: date, today: date
-) -> None:
-    roll = rng.random()
+def _schedule_payment(run: _Run, invoice_id: int, issued: date) -> None:
+    roll = run.rng.random()
     if roll < 0.9:
         # Most shops pay by transfer within the month; some pay late, a few not yet.
-        paid_on = issued + timedelta(days=rng.randint(3, 25 if roll < 0.8 else 75))
-        if paid_on <= today:
-            calendar.add(paid_on, "pay", invoice_id=invoice_id)
+        paid_on = issued + timedelta(days=run.rng.randint(3, 25 if roll < 0.8 else 75))
+        if paid_on <= run.today:
+            run.calendar.add(paid_on, "pay", invoice_id=invoice_id)
 
 
-def _book(
-    session: Session,
-    config: BillingConfig,
-    rng: random.Random,
-    calendar: _Calendar,
-    step: _Step,
-    today: date,
-    counts: dict[str, int],
-) -> None:
+def _book(run: _Run, step: _Step) -> None:
+    session, counts = run.session, run.counts
     shop: Shop = step.payload["shop"]
     placement: Placement = step.payload["placement"]
     first_week: date = step.payload["first_week"]
@@ -221,13 +218,13 @@ def _book(
             hold = place_hold(
                 session, shop.id, request, f"demo-{counts['bookings']}-{step.order}", now=now
             )
-            invoice = accept_invoice(session, config, hold.id, shop_id=shop.id, now=now)
+            invoice = accept_invoice(session, run.config, hold.id, shop_id=shop.id, now=now)
     except MarketplaceError:
         return  # sold out: a real shop would have picked other weeks
     counts["bookings"] += 1
     counts["invoices"] += 1
-    _schedule_payment(rng, calendar, invoice.id, step.day, today)
-    if weeks >= 8 and rng.random() < 0.08:
+    _schedule_payment(run, invoice.id, step.day)
+    if weeks >= 8 and run.rng.random() < 0.08:
         cancel_on = first_week + timedelta(weeks=weeks // 2) - timedelta(days=3)
-        if cancel_on <= today:
-            calendar.add(cancel_on, "cancel", booking_id=hold.id)
+        if cancel_on <= run.today:
+            run.calendar.add(cancel_on, "cancel", booking_id=hold.id)

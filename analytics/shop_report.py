@@ -219,18 +219,8 @@ def report_tables(report: ShopReport) -> list[ReportTable]:
     audience["protected"] = [
         "10人未満の保護のため非表示" if hidden else "" for hidden in audience["suppressed"]
     ]
-    audience = audience[
-        [
-            "dimension_label",
-            "value_label",
-            "residents",
-            "impressions",
-            "clicks",
-            "ctr",
-            "placement_ctr",
-            "protected",
-        ]
-    ]
+    shown = [c for c in AUDIENCE_COLUMNS if c not in {"dimension", "value", "suppressed"}]
+    audience = audience[[*shown, "protected"]]
     return [
         ReportTable("daily", "日別の実績", report.daily, REPORT_LABELS),
         ReportTable("audience", "見た人の内訳（集計）", audience, REPORT_LABELS),
