@@ -11,6 +11,7 @@ is conservative: it can hide more than needed, never less.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import delete, func, select
@@ -25,27 +26,26 @@ REACH_COLUMNS = ["dimension", "value", "residents"]
 
 
 def live_reach(session: Session, booking_id: int) -> pd.DataFrame:
-    """Distinct residents per cell from the raw events still held (REACH_COLUMNS)."""
-    rows: list[tuple[str, str, int]] = []
-    base = (
-        select()
-        .select_from(AdOffer)
+    """Distinct residents per cell from the raw events still held (REACH_COLUMNS).
+
+    One pass: the distinct (resident, segment) pairs come back from SQL (at most one row per
+    resident and segment), and pandas counts residents per cell.
+    """
+    pairs = session.execute(
+        select(AdOffer.resident_key, AdOffer.age_band, AdOffer.household, AdOffer.district)
         .join(AdImpression, AdImpression.offer_id == AdOffer.id)
         .where(
             AdOffer.booking_id == booking_id,
             AdOffer.resident_key.is_not(None),
             AdImpression.valid.is_(True),
         )
-    )
-    distinct_residents = func.count(func.distinct(AdOffer.resident_key))
-    total = session.execute(base.add_columns(distinct_residents)).scalar_one()
-    rows.append(("total", "all", int(total or 0)))
+        .distinct()
+    ).tuples()
+    frame = pd.DataFrame(list(pairs), columns=["key", *DIMENSIONS])
+    rows: list[tuple[str, str, int]] = [("total", "all", int(frame["key"].nunique()))]
     for dimension in DIMENSIONS:
-        column = getattr(AdOffer, dimension)
-        for value, count in session.execute(
-            base.add_columns(column, distinct_residents).group_by(column)
-        ).tuples():
-            rows.append((dimension, str(value), int(count)))
+        counts = frame.groupby(dimension)["key"].nunique()
+        rows.extend((dimension, str(value), int(n)) for value, n in counts.items())
     return pd.DataFrame(rows, columns=REACH_COLUMNS)
 
 
@@ -58,8 +58,22 @@ def stored_reach(session: Session, booking_id: int) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=REACH_COLUMNS)
 
 
-def reach(session: Session, booking_id: int, store: bool = True) -> pd.DataFrame:
-    """The best lower bound per cell: max(live, snapshot); saved back as the new snapshot."""
+def reach(
+    session: Session, booking_id: int, store: bool = True, final_after: datetime | None = None
+) -> pd.DataFrame:
+    """The best lower bound per cell: max(live, snapshot); saved back as the new snapshot.
+
+    A snapshot taken after `final_after` (the booking's last event can no longer change) is
+    final and is returned without touching the raw events.
+    """
+    if final_after is not None:
+        taken = session.scalar(
+            select(func.min(AudienceReach.computed_at)).where(
+                AudienceReach.booking_id == booking_id
+            )
+        )
+        if taken is not None and taken >= final_after:
+            return stored_reach(session, booking_id)
     merged = pd.concat([live_reach(session, booking_id), stored_reach(session, booking_id)])
     if merged.empty:
         return pd.DataFrame(columns=REACH_COLUMNS)

@@ -7,7 +7,8 @@ its credit notes. So a shop's report and its invoices cannot disagree.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -18,8 +19,9 @@ from analytics.errors import UnknownBooking
 from analytics.privacy import BREAKDOWN_COLUMNS, DIMENSIONS
 from analytics.shop_report import BookingFacts, ShopReport, build_shop_report
 from billing.models import DocumentKind, Invoice
-from marketplace.calendar import TOKYO, start_of_tokyo_day
+from marketplace.calendar import start_of_tokyo_day
 from marketplace.delivery.models import DeliveryRollup
+from marketplace.delivery.rollups import LATE_HOURS
 from marketplace.models import Booking, Placement, Shop
 
 
@@ -62,31 +64,31 @@ def billed_yen(session: Session, booking_id: int) -> int:
     return int(invoiced or 0) - int(credited or 0)
 
 
-def _hourly(session: Session, *conditions: object) -> pd.DataFrame:
+def _tokyo_day(session: Session) -> Any:
+    """The Tokyo calendar day of a rollup hour, computed by the database (Tokyo has no DST)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Tokyo", DeliveryRollup.hour_start))
+    return func.date(DeliveryRollup.hour_start, "+9 hours")
+
+
+def _daily(session: Session, *conditions: object) -> pd.DataFrame:
+    day = _tokyo_day(session).label("day")
     rows = session.execute(
-        select(
-            DeliveryRollup.hour_start,
-            func.sum(DeliveryRollup.impressions),
-            func.sum(DeliveryRollup.clicks),
-        )
+        select(day, func.sum(DeliveryRollup.impressions), func.sum(DeliveryRollup.clicks))
         .where(*conditions)  # type: ignore[arg-type]
-        .group_by(DeliveryRollup.hour_start)
+        .group_by(day)
     ).tuples()
-    return pd.DataFrame(list(rows), columns=["hour_start", "impressions", "clicks"])
-
-
-def _by_day(hourly: pd.DataFrame) -> pd.DataFrame:
-    if hourly.empty:
-        return pd.DataFrame(columns=["day", "impressions", "clicks"])
-    days = [moment.astimezone(TOKYO).date() for moment in hourly["hour_start"]]
-    frame = hourly.assign(day=days).groupby("day", as_index=False)[["impressions", "clicks"]].sum()
+    frame = pd.DataFrame(list(rows), columns=["day", "impressions", "clicks"])
+    frame["day"] = [
+        value if isinstance(value, date) else date.fromisoformat(value) for value in frame["day"]
+    ]
     return frame
 
 
-def _window(facts: BookingFacts) -> tuple[object, object]:
-    start = start_of_tokyo_day(facts.first_day)
-    end = start_of_tokyo_day(facts.last_day + timedelta(days=1))
-    return DeliveryRollup.hour_start >= start, DeliveryRollup.hour_start < end
+def _bounds(facts: BookingFacts) -> tuple[datetime, datetime]:
+    return start_of_tokyo_day(facts.first_day), start_of_tokyo_day(
+        facts.last_day + timedelta(days=1)
+    )
 
 
 def _breakdown(session: Session, *conditions: object) -> pd.DataFrame:
@@ -119,12 +121,13 @@ def _with_residents(counts: pd.DataFrame, reach: pd.DataFrame) -> pd.DataFrame:
 
 def load_shop_report(session: Session, booking_id: int, shop_id: int | None = None) -> ShopReport:
     facts = booking_facts(session, booking_id, shop_id)
-    start, end = _window(facts)
+    first, end = _bounds(facts)
+    start, stop = DeliveryRollup.hour_start >= first, DeliveryRollup.hour_start < end
     placement_id = session.scalar(select(Booking.placement_id).where(Booking.id == booking_id))
     own = DeliveryRollup.booking_id == booking_id
     same_placement = DeliveryRollup.placement_id == placement_id
-    daily = _by_day(_hourly(session, own))
-    placement_daily = _by_day(_hourly(session, same_placement, start, end)).rename(
+    daily = _daily(session, own)
+    placement_daily = _daily(session, same_placement, start, stop).rename(
         columns={"impressions": "placement_impressions"}
     )
     if daily.empty:
@@ -138,7 +141,9 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
             .fillna(0)
             .astype("int64")
         )
-    reach = audience.reach(session, booking_id)
+    # After the last day (and delivery's late re-rolls) the booking's reach cannot change.
+    settled = end + timedelta(hours=LATE_HOURS + 1)
+    reach = audience.reach(session, booking_id, final_after=settled)
     booking_cells = _with_residents(_breakdown(session, own), reach)
     neighbours = session.scalars(
         select(Booking.id).where(
@@ -148,7 +153,7 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
         )
     ).all()
     placement_cells = _with_residents(
-        _breakdown(session, same_placement, start, end),
+        _breakdown(session, same_placement, start, stop),
         audience.placement_reach(session, neighbours),
     )
     return build_shop_report(facts, joined, booking_cells, placement_cells)
