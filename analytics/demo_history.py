@@ -29,30 +29,11 @@ from marketplace.audit import SYSTEM as AUDIT_SYSTEM
 from marketplace.booking_requests import BookingRequest
 from marketplace.bookings import cancel_booking, place_hold
 from marketplace.calendar import TOKYO, fiscal_year, fiscal_year_bounds, week_start
+from marketplace.demo_seed import seed_inventory
 from marketplace.errors import MarketplaceError
-from marketplace.lifecycle import PlacementKind
 from marketplace.models import Booking, Placement, Shop
 from marketplace.targeting import Targeting
 from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES, ShopStatus
-
-
-@dataclass(frozen=True)
-class PlacementSeed:
-    code: str
-    name: str
-    kind: PlacementKind
-    shares_per_week: int
-    price: int  # per share per week, tax included, in-city
-    out_of_city_price: int
-
-
-PLACEMENTS = (
-    PlacementSeed("feed-3", "記事の間（3番目）", PlacementKind.IN_FEED, 12, 2_750, 3_850),
-    PlacementSeed("feed-8", "記事の間（8番目）", PlacementKind.IN_FEED, 12, 2_200, 3_080),
-    PlacementSeed("side-gadget", "サイドのお知らせ枠", PlacementKind.SIDE_GADGET, 8, 1_650, 2_310),
-)
-# 3–5 months: 20% off; 6+ months: 30% off (municipal banner practice).
-TERM_DISCOUNTS = [{"min_weeks": 13, "percent": 20}, {"min_weeks": 26, "percent": 30}]
 
 
 @dataclass(frozen=True)
@@ -63,35 +44,6 @@ class HistorySummary:
     credit_notes: int
     recognised_revenue: int
     skipped: bool = False
-
-
-def ensure_placements(session: Session) -> list[Placement]:
-    placements = []
-    for seed in PLACEMENTS:
-        found = session.scalar(select(Placement).where(Placement.code == seed.code))
-        if found is None:
-            found = Placement(
-                code=seed.code,
-                name=seed.name,
-                kind=seed.kind,
-                feed_position=int(seed.code.split("-")[1])
-                if seed.kind is PlacementKind.IN_FEED
-                else None,
-                image_width=300,
-                image_height=250,
-                max_image_bytes=150_000,
-                headline_max_chars=30,
-                body_max_chars=80,
-                shares_per_week=seed.shares_per_week,
-                price_per_share_week_yen=seed.price,
-                out_of_city_price_per_share_week_yen=seed.out_of_city_price,
-                term_discounts=TERM_DISCOUNTS,
-                targeting_surcharges={},
-            )
-            session.add(found)
-            session.flush()
-        placements.append(found)
-    return placements
 
 
 def _shops(session: Session, rng: random.Random, wanted: int) -> list[Shop]:
@@ -130,6 +82,18 @@ class _Step:
     payload: dict[str, Any] = field(compare=False, default_factory=dict)
 
 
+@dataclass
+class _Run:
+    """What every step of the history needs: the books, the dice, the diary, the tallies."""
+
+    session: Session
+    config: BillingConfig
+    rng: random.Random
+    calendar: _Calendar
+    today: date
+    counts: dict[str, int]
+
+
 class _Calendar:
     """Things that happen on given days, done in date order (the ledger is written as it goes)."""
 
@@ -164,7 +128,7 @@ def seed_history(
     if not rule_history(session):
         # The demo city pays the snow-plough map first: the service residents ask about most.
         set_rule(session, "priority", ["snow-plough", "maternal-health"], SYSTEM)
-    placements = ensure_placements(session)
+    placements = seed_inventory(session)  # marketplace's demo rate card
     shop_rows = _shops(session, rng, shops)
     start, _ = fiscal_year_bounds(first_year)
     calendar = _Calendar()
@@ -183,7 +147,7 @@ def seed_history(
                     shop=rng.choice(shop_rows),
                     first_week=monday,
                     weeks=rng.choice([4, 4, 8, 13, 13, 26]),
-                    shares=rng.choice([1, 1, 2, 3]),
+                    shares=rng.choice([1, 1, 1, 2]),
                 )
         monday += timedelta(weeks=1)
     month = start
@@ -193,29 +157,23 @@ def seed_history(
             calendar.add(closing, "month_end")
         month = next_month(month)
     counts = {"bookings": 0, "invoices": 0, "payments": 0, "credits": 0}
+    run = _Run(session, config, rng, calendar, today, counts)
     while (step := calendar.pop()) is not None:
-        _run(session, config, rng, calendar, step, today, counts)
+        _run(run, step)
     result = recognise_revenue(session, today)
     return HistorySummary(
         counts["bookings"], counts["invoices"], counts["payments"], counts["credits"], result.amount
     )
 
 
-def _run(
-    session: Session,
-    config: BillingConfig,
-    rng: random.Random,
-    calendar: _Calendar,
-    step: _Step,
-    today: date,
-    counts: dict[str, int],
-) -> None:
+def _run(run: _Run, step: _Step) -> None:
+    session, config, counts = run.session, run.config, run.counts
     if step.kind == "book":
-        _book(session, config, rng, calendar, step, today, counts)
+        _book(run, step)
     elif step.kind == "month_end":
         for invoice in run_month_end(session, config, step.day).invoices:
             counts["invoices"] += 1
-            _schedule_payment(rng, calendar, invoice.id, step.day, today)
+            _schedule_payment(run, invoice.id, step.day)
     elif step.kind == "pay":
         invoice = session.get_one(Invoice, step.payload["invoice_id"])
         owed = invoice_position(session, invoice.id).outstanding
@@ -232,26 +190,17 @@ def _run(
         counts["credits"] += process_cancellations(session, config, gateway=None, today=step.day)
 
 
-def _schedule_payment(
-    rng: random.Random, calendar: _Calendar, invoice_id: int, issued: date, today: date
-) -> None:
-    roll = rng.random()
+def _schedule_payment(run: _Run, invoice_id: int, issued: date) -> None:
+    roll = run.rng.random()
     if roll < 0.9:
         # Most shops pay by transfer within the month; some pay late, a few not yet.
-        paid_on = issued + timedelta(days=rng.randint(3, 25 if roll < 0.8 else 75))
-        if paid_on <= today:
-            calendar.add(paid_on, "pay", invoice_id=invoice_id)
+        paid_on = issued + timedelta(days=run.rng.randint(3, 25 if roll < 0.8 else 75))
+        if paid_on <= run.today:
+            run.calendar.add(paid_on, "pay", invoice_id=invoice_id)
 
 
-def _book(
-    session: Session,
-    config: BillingConfig,
-    rng: random.Random,
-    calendar: _Calendar,
-    step: _Step,
-    today: date,
-    counts: dict[str, int],
-) -> None:
+def _book(run: _Run, step: _Step) -> None:
+    session, counts = run.session, run.counts
     shop: Shop = step.payload["shop"]
     placement: Placement = step.payload["placement"]
     first_week: date = step.payload["first_week"]
@@ -269,13 +218,13 @@ def _book(
             hold = place_hold(
                 session, shop.id, request, f"demo-{counts['bookings']}-{step.order}", now=now
             )
-            invoice = accept_invoice(session, config, hold.id, shop_id=shop.id, now=now)
+            invoice = accept_invoice(session, run.config, hold.id, shop_id=shop.id, now=now)
     except MarketplaceError:
         return  # sold out: a real shop would have picked other weeks
     counts["bookings"] += 1
     counts["invoices"] += 1
-    _schedule_payment(rng, calendar, invoice.id, step.day, today)
-    if weeks >= 8 and rng.random() < 0.08:
+    _schedule_payment(run, invoice.id, step.day)
+    if weeks >= 8 and run.rng.random() < 0.08:
         cancel_on = first_week + timedelta(weeks=weeks // 2) - timedelta(days=3)
-        if cancel_on <= today:
-            calendar.add(cancel_on, "cancel", booking_id=hold.id)
+        if cancel_on <= run.today:
+            run.calendar.add(cancel_on, "cancel", booking_id=hold.id)

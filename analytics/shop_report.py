@@ -19,6 +19,7 @@ from datetime import date
 
 import pandas as pd
 
+from analytics.export import ReportTable
 from analytics.numbers import ratio, ratio_column
 from analytics.privacy import BREAKDOWN_COLUMNS, DIMENSIONS, UNKNOWN_VALUE, suppress
 from marketplace.vocab import DISTRICTS
@@ -194,3 +195,33 @@ def _audience_table(audience: pd.DataFrame, placement_audience: pd.DataFrame) ->
     for column in ("ctr", "placement_ctr"):
         table[column] = table[column].astype(object)
     return table.reset_index(drop=True)
+
+
+REPORT_LABELS = {
+    "day": "日付",
+    "impressions": "表示回数",
+    "clicks": "有効クリック",
+    "ctr": "クリック率",
+    "placement_impressions": "広告枠全体の表示回数",
+    "share_delivered": "表示シェア（実績）",
+    "share_bought": "表示シェア（購入）",
+    "dimension_label": "区分",
+    "value_label": "属性",
+    "residents": "人数",
+    "placement_ctr": "広告枠平均のクリック率",
+    "protected": "保護",
+}
+
+
+def report_tables(report: ShopReport) -> list[ReportTable]:
+    """The report's tables for the page and for CSV (no ids of any person, ever)."""
+    audience = report.audience.copy()
+    audience["protected"] = [
+        "10人未満の保護のため非表示" if hidden else "" for hidden in audience["suppressed"]
+    ]
+    shown = [c for c in AUDIENCE_COLUMNS if c not in {"dimension", "value", "suppressed"}]
+    audience = audience[[*shown, "protected"]]
+    return [
+        ReportTable("daily", "日別の実績", report.daily, REPORT_LABELS),
+        ReportTable("audience", "見た人の内訳（集計）", audience, REPORT_LABELS),
+    ]
