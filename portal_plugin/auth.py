@@ -14,7 +14,9 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from marketplace.shop_accounts import authenticate_token
 from marketplace.vocab import StaffRole
+from portal_plugin.context import context
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -82,3 +84,68 @@ def require_staff(*roles: StaffRole) -> Callable[[Endpoint], Endpoint]:
         return guarded
 
     return decorate
+
+
+@dataclass(frozen=True)
+class ShopPrincipal:
+    shop_id: int
+    # None when the request authenticated with an API token rather than a person's login.
+    user_id: int | None
+    shop_name: str
+
+
+def current_shop(request: Request) -> ShopPrincipal | None:
+    data = request.session.get("shop")
+    if not isinstance(data, dict):
+        return None
+    try:
+        return ShopPrincipal(int(data["shop_id"]), int(data["user_id"]), str(data["name"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def log_in_shop(request: Request, principal: ShopPrincipal) -> None:
+    request.session.clear()
+    request.session["shop"] = {
+        "shop_id": principal.shop_id,
+        "user_id": principal.user_id,
+        "name": principal.shop_name,
+    }
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def require_shop(endpoint: Endpoint) -> Endpoint:
+    """Allow a logged-in shop user, or an API client with a shop's bearer token."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        token = bearer_token(request)
+        principal: ShopPrincipal | None = None
+        if token is not None:
+            shop_id = await context(request).in_transaction(authenticate_token, token)
+            if shop_id is None:
+                return JSONResponse(
+                    {"error": {"code": "unauthenticated", "message": "APIトークンが無効です"}},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            principal = ShopPrincipal(shop_id, None, "")
+        else:
+            principal = current_shop(request)
+        if principal is None:
+            if wants_html(request):
+                login = request.url_for("shop_login").path
+                return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
+            return JSONResponse(
+                {"error": {"code": "unauthenticated", "message": "ログインが必要です"}},
+                status_code=401,
+            )
+        request.state.shop = principal
+        return await endpoint(request)
+
+    return guarded

@@ -84,7 +84,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Any) -> Settings:
-    return make_settings(database_url, model_store_dir=tmp_path / "models")
+    return make_settings(
+        database_url, model_store_dir=tmp_path / "models", delivery_spool_dir=tmp_path / "spool"
+    )
 
 
 @pytest.fixture

@@ -1,9 +1,31 @@
 """The marketplace's tables. Importing this package registers them on `Base.metadata`."""
 
 from marketplace.models.articles import Article
+from marketplace.models.audit import AuditEntry, PortalSettings
+from marketplace.models.bookings import Booking, MarketplaceEvent
+from marketplace.models.creatives import Creative, CreativeVersion
 from marketplace.models.events import InteractionEvent
+from marketplace.models.inventory import InventoryHold, InventoryWeek, Placement
 from marketplace.models.residents import Resident
+from marketplace.models.shop_accounts import ShopApiToken, ShopUser
 from marketplace.models.shops import Shop
 from marketplace.models.staff import StaffUser
 
-__all__ = ["Article", "InteractionEvent", "Resident", "Shop", "StaffUser"]
+__all__ = [
+    "Article",
+    "AuditEntry",
+    "Booking",
+    "Creative",
+    "CreativeVersion",
+    "InteractionEvent",
+    "InventoryHold",
+    "InventoryWeek",
+    "MarketplaceEvent",
+    "Placement",
+    "PortalSettings",
+    "Resident",
+    "Shop",
+    "ShopApiToken",
+    "ShopUser",
+    "StaffUser",
+]

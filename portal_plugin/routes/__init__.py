@@ -4,9 +4,43 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal_plugin.routes import articles, feed, health, residents, staff_auth
+from portal_plugin.routes import (
+    articles,
+    billing_finance,
+    billing_shop,
+    billing_webhook,
+    delivery,
+    feed,
+    health,
+    marketplace_api,
+    openapi,
+    residents,
+    shop_accounts,
+    shop_creatives,
+    shop_portal,
+    staff_auth,
+    staff_inventory,
+    staff_review,
+)
 
-ROUTE_MODULES = [health, residents, articles, feed, staff_auth]
+ROUTE_MODULES = [
+    health,
+    residents,
+    articles,
+    feed,
+    delivery,
+    staff_auth,
+    shop_accounts,
+    shop_portal,
+    shop_creatives,
+    staff_review,
+    staff_inventory,
+    marketplace_api,
+    openapi,
+    billing_webhook,
+    billing_finance,
+    billing_shop,
+]
 
 
 def all_routes() -> list[BaseRoute]:

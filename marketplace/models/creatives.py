@@ -1,0 +1,92 @@
+"""Creatives and their immutable versions; only a version with status `approved` may be shown.
+
+Every edit adds a new version. At most one version of a creative is `approved` at a time (a
+partial unique index); approving a newer version supersedes the older one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import Base, BigIntId, JSONDocument, UTCDateTime, utcnow
+from marketplace.lifecycle import CreativeStatus
+from marketplace.models._columns import Timestamps, enum_column
+
+
+class Creative(Timestamps, Base):
+    __tablename__ = "creatives"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    __table_args__ = (Index("ix_creatives_shop_id", "shop_id"),)
+
+
+class CreativeVersion(Base):
+    __tablename__ = "creative_versions"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    creative_id: Mapped[int] = mapped_column(
+        ForeignKey("creatives.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    headline: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    landing_url: Mapped[str] = mapped_column(String(500), nullable=False)
+    # The re-encoded image (metadata stripped), never the uploaded bytes.
+    image_data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    image_content_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    image_width: Mapped[int] = mapped_column(Integer, nullable=False)
+    image_height: Mapped[int] = mapped_column(Integer, nullable=False)
+    image_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[CreativeStatus] = mapped_column(
+        enum_column(CreativeStatus, "creative_status"),
+        default=CreativeStatus.DRAFT,
+        nullable=False,
+    )
+    # The automatic pre-check's findings: [{"rule": ..., "field": ..., "text": ...}, ...].
+    precheck_flags: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONDocument, default=list, nullable=False
+    )
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    # Shown to the shop when a version is rejected.
+    decision_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("creative_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("image_width > 0 AND image_height > 0", name="image_size_positive"),
+        Index(
+            "uq_creative_versions_one_approved",
+            "creative_id",
+            unique=True,
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
+        Index("ix_creative_versions_status", "status"),
+    )

@@ -1,0 +1,173 @@
+"""Shop sign-up, login, staff approval and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.audit import Actor, record
+from marketplace.db import utcnow
+from marketplace.errors import AlreadyExists, InvalidInput, NotFound
+from marketplace.lifecycle import ShopUserRole
+from marketplace.models import Shop, ShopApiToken, ShopUser
+from marketplace.passwords import hash_password, needs_rehash, verify_password
+from marketplace.shop_profile import ShopProfile
+from marketplace.vocab import ShopStatus
+
+TOKEN_PREFIX: Final = "pmk_"
+LOGIN_ALLOWED: Final = frozenset({ShopStatus.PENDING, ShopStatus.APPROVED})
+
+
+@dataclass(frozen=True)
+class ShopLogin:
+    user_id: int
+    shop_id: int
+    role: ShopUserRole
+    shop_name: str
+
+
+def sign_up_shop(session: Session, email: str, password: str, profile: ShopProfile) -> ShopUser:
+    """Create a pending shop and its owner account. Staff approve the shop before it books."""
+    if session.scalar(select(ShopUser.id).where(func.lower(ShopUser.email) == email)) is not None:
+        raise AlreadyExists("このメールアドレスはすでに登録されています", field="email")
+    shop = Shop(
+        business_name=profile.business_name,
+        business_name_kana=profile.business_name_kana,
+        category=profile.category,
+        district=profile.district,
+        in_city=profile.in_city,
+        contact_name=profile.contact_name,
+        contact_email=email,
+        contact_phone=profile.contact_phone,
+        invoice_registration_number=profile.invoice_registration_number,
+        status=ShopStatus.PENDING,
+    )
+    session.add(shop)
+    session.flush()
+    user = ShopUser(
+        shop_id=shop.id, email=email, password_hash=hash_password(password), role=ShopUserRole.OWNER
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate_shop_user(session: Session, email: str, password: str) -> ShopLogin | None:
+    """The login for these credentials, or None; always spends one hash verification."""
+    email = email.strip().lower()
+    row = session.execute(
+        select(ShopUser, Shop)
+        .join(Shop, Shop.id == ShopUser.shop_id)
+        .where(func.lower(ShopUser.email) == email, ShopUser.active.is_(True))
+    ).first()
+    user, shop = (row[0], row[1]) if row else (None, None)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or shop is None or shop.status not in LOGIN_ALLOWED:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return ShopLogin(user.id, shop.id, user.role, shop.business_name)
+
+
+def pending_shops(session: Session) -> list[Shop]:
+    return list(
+        session.scalars(select(Shop).where(Shop.status == ShopStatus.PENDING).order_by(Shop.id))
+    )
+
+
+SHOP_DECISIONS: Final = {
+    "approve": ({ShopStatus.PENDING, ShopStatus.SUSPENDED}, ShopStatus.APPROVED),
+    "suspend": ({ShopStatus.PENDING, ShopStatus.APPROVED}, ShopStatus.SUSPENDED),
+    "close": ({ShopStatus.PENDING, ShopStatus.APPROVED, ShopStatus.SUSPENDED}, ShopStatus.CLOSED),
+}
+
+
+def decide_shop(
+    session: Session, shop_id: int, decision: str, actor: Actor, reason: str = ""
+) -> Shop:
+    """Staff approve, suspend or close a shop; every decision is audited."""
+    if decision not in SHOP_DECISIONS:
+        raise InvalidInput("操作が正しくありません", field="decision")
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound("お店が見つかりません")
+    allowed_from, target = SHOP_DECISIONS[decision]
+    if shop.status not in allowed_from:
+        raise InvalidInput(
+            "現在の状態({status})ではこの操作はできません", field="decision", status=shop.status
+        )
+    if decision != "approve" and not reason.strip():
+        raise InvalidInput("理由を入力してください", field="reason")
+    shop.status = target
+    record(
+        session,
+        actor,
+        f"shop_{decision}",
+        "shop",
+        shop.id,
+        shop_id=shop.id,
+        reason=reason.strip(),
+    )
+    return shop
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session, shop_id: int, user_id: int | None, name: str
+) -> tuple[ShopApiToken, str]:
+    """A new token; the secret is returned once and only its hash is stored."""
+    name = name.strip()
+    if not 1 <= len(name) <= 80:
+        raise InvalidInput("トークン名は1〜80文字で入力してください", field="name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ShopApiToken(
+        shop_id=shop_id,
+        created_by_user_id=user_id,
+        name=name,
+        prefix=secret[:12],
+        token_hash=_token_hash(secret),
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def shop_tokens(session: Session, shop_id: int) -> list[ShopApiToken]:
+    return list(
+        session.scalars(
+            select(ShopApiToken).where(ShopApiToken.shop_id == shop_id).order_by(ShopApiToken.id)
+        )
+    )
+
+
+def revoke_api_token(session: Session, shop_id: int, token_id: int) -> None:
+    token = session.get(ShopApiToken, token_id)
+    if token is None or token.shop_id != shop_id:
+        raise NotFound("トークンが見つかりません")
+    token.revoked_at = token.revoked_at or utcnow()
+
+
+def authenticate_token(session: Session, secret: str, now: datetime | None = None) -> int | None:
+    """The shop id for a live token of a shop allowed to log in, else None."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 128:
+        return None
+    row = session.execute(
+        select(ShopApiToken, Shop.status)
+        .join(Shop, Shop.id == ShopApiToken.shop_id)
+        .where(ShopApiToken.token_hash == _token_hash(secret), ShopApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or row[1] not in LOGIN_ALLOWED:
+        return None
+    row[0].last_used_at = now or utcnow()
+    return row[0].shop_id

@@ -1,0 +1,359 @@
+"""The shops' JSON API: the same operations as the pages, authenticated with a shop API token
+(`Authorization: Bearer pmk_…`) or a logged-in session (then with the X-CSRF-Token header).
+
+Each endpoint's OpenAPI description is the YAML in its docstring; see routes/openapi.py.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from marketplace import inventory
+from marketplace.booking_requests import (
+    first_bookable_week,
+    parse_booking_request,
+    parse_first_week,
+    parse_idempotency_key,
+)
+from marketplace.bookings import (
+    active_placement,
+    cancel_booking,
+    confirm_booking,
+    place_hold,
+    quote_booking,
+    shop_booking,
+)
+from marketplace.calendar import tokyo_date
+from marketplace.creatives import create_creative
+from marketplace.db import utcnow
+from marketplace.errors import InvalidInput, MarketplaceError
+from marketplace.placements import list_placements
+from marketplace.queries import creative_summaries, shop_bookings
+from portal_plugin.auth import require_shop
+from portal_plugin.marketplace_json import (
+    booking_json,
+    creative_json,
+    placement_json,
+    quote_json,
+    week_json,
+)
+from portal_plugin.marketplace_web import (
+    current_policy,
+    error_json,
+    path_id,
+    run,
+    shop_actor,
+    shop_of,
+)
+from portal_plugin.routes.shop_creatives import parse_creative_form
+
+MAX_CALENDAR_WEEKS = 26
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("JSONとして読み取れません", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("JSONオブジェクトを送ってください", field="body")
+    return body
+
+
+@require_shop
+async def placements(request: Request) -> Response:
+    """
+    summary: Placements on sale, with their creative rules and rate card
+    security: [{shopToken: []}]
+    responses:
+      200:
+        description: Active placements
+        content:
+          application/json:
+            schema: {type: object, required: [placements], properties: {placements: {type: array, items: {$ref: "#/components/schemas/Placement"}}}}
+      401: {description: Not authenticated, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    found = await run(request, list_placements, active_only=True)
+    return JSONResponse({"placements": [placement_json(p) for p in found]})
+
+
+def _calendar(session: Any, placement_id: int, first: Any, weeks: int) -> list[Any]:
+    placement = active_placement(session, placement_id)
+    return inventory.availability(session, placement, inventory.week_range(first, weeks), utcnow())
+
+
+@require_shop
+async def availability(request: Request) -> Response:
+    """
+    summary: Sold, held and free shares of one placement, week by week
+    security: [{shopToken: []}]
+    parameters:
+      - {name: placement_id, in: query, required: true, schema: {type: integer, minimum: 1}}
+      - {name: first_week, in: query, required: false, description: "A Monday (Asia/Tokyo); defaults to the first bookable week", schema: {type: string, format: date}}
+      - {name: weeks, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 26, default: 8}}
+    responses:
+      200:
+        description: Availability
+        content:
+          application/json:
+            schema: {type: object, required: [weeks], properties: {weeks: {type: array, items: {$ref: "#/components/schemas/Week"}}}}
+      404: {description: No such placement, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: Invalid parameter, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    params = request.query_params
+    today = tokyo_date(utcnow())
+    try:
+        raw_id, raw_weeks = params.get("placement_id", ""), params.get("weeks", "8")
+        if not raw_id.isdigit() or not 1 <= int(raw_id) < 2**62:
+            raise InvalidInput("広告枠を指定してください", field="placement_id")
+        if not raw_weeks.isdigit() or not 1 <= int(raw_weeks) <= MAX_CALENDAR_WEEKS:
+            raise InvalidInput("週数は1〜26で指定してください", field="weeks")
+        first = (
+            parse_first_week(params["first_week"], today)
+            if params.get("first_week")
+            else first_bookable_week(today)
+        )
+        weeks = await run(request, _calendar, int(raw_id), first, int(raw_weeks))
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse({"weeks": [week_json(week) for week in weeks]})
+
+
+@require_shop
+async def quote(request: Request) -> Response:
+    """
+    summary: Price a booking and check its weeks; writes nothing
+    security: [{shopToken: []}]
+    requestBody:
+      required: true
+      content: {application/json: {schema: {$ref: "#/components/schemas/BookingRequest"}}}
+    responses:
+      200: {description: The quote, content: {application/json: {schema: {$ref: "#/components/schemas/Quote"}}}}
+      404: {description: No such placement or creative, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: Invalid request, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    now = utcnow()
+    try:
+        body = await json_object(request)
+        booking_request = parse_booking_request(body, tokyo_date(now))
+        priced = await run(request, quote_booking, shop_of(request).shop_id, booking_request, now)
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(quote_json(priced))
+
+
+@require_shop
+async def list_bookings(request: Request) -> Response:
+    """
+    summary: This shop's bookings, newest first
+    security: [{shopToken: []}]
+    responses:
+      200:
+        description: Bookings
+        content:
+          application/json:
+            schema: {type: object, required: [bookings], properties: {bookings: {type: array, items: {$ref: "#/components/schemas/Booking"}}}}
+    """
+    found = await run(request, shop_bookings, shop_of(request).shop_id)
+    now = utcnow()
+    return JSONResponse({"bookings": [booking_json(b, now) for b in found]})
+
+
+@require_shop
+async def hold(request: Request) -> Response:
+    """
+    summary: Hold shares for 15 minutes; the same Idempotency-Key returns the same booking
+    security: [{shopToken: []}]
+    parameters:
+      - {name: Idempotency-Key, in: header, required: false, description: "8–64 ASCII characters; or send idempotency_key in the body", schema: {type: string, minLength: 8, maxLength: 64}}
+    requestBody:
+      required: true
+      content: {application/json: {schema: {$ref: "#/components/schemas/BookingRequest"}}}
+    responses:
+      201: {description: The held booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
+      403: {description: Shop not approved yet, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      404: {description: No such placement or creative, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      409: {description: Sold out, or the key was used for a different booking, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: Invalid request, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    shop = shop_of(request)
+    now = utcnow()
+    try:
+        body = await json_object(request)
+        booking_request = parse_booking_request(body, tokyo_date(now))
+        key = parse_idempotency_key(
+            request.headers.get("idempotency-key") or body.get("idempotency_key")
+        )
+        booking = await run(
+            request, place_hold, shop.shop_id, booking_request, key, user_id=shop.user_id, now=now
+        )
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(booking_json(booking, now), status_code=201)
+
+
+@require_shop
+async def get_booking(request: Request) -> Response:
+    """
+    summary: One of this shop's bookings (another shop's booking is 404)
+    security: [{shopToken: []}]
+    parameters: [{name: id, in: path, required: true, schema: {type: integer, minimum: 1}}]
+    responses:
+      200: {description: The booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
+      404: {description: Not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    try:
+        booking = await run(request, shop_booking, shop_of(request).shop_id, path_id(request))
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(booking_json(booking, utcnow()))
+
+
+@require_shop
+async def confirm(request: Request) -> Response:
+    """
+    summary: Confirm a hold (the shop accepts the invoice); repeat calls change nothing
+    security: [{shopToken: []}]
+    parameters: [{name: id, in: path, required: true, schema: {type: integer, minimum: 1}}]
+    responses:
+      200: {description: The confirmed booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
+      404: {description: Not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      409: {description: The hold expired and its shares were sold, or the booking cannot be confirmed, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    shop = shop_of(request)
+    try:
+        booking = await run(
+            request,
+            confirm_booking,
+            path_id(request),
+            shop_id=shop.shop_id,
+            actor=shop_actor(request),
+        )
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(booking_json(booking, utcnow()))
+
+
+@require_shop
+async def cancel(request: Request) -> Response:
+    """
+    summary: Cancel under the cancellation policy; returns the refund the policy grants
+    security: [{shopToken: []}]
+    parameters: [{name: id, in: path, required: true, schema: {type: integer, minimum: 1}}]
+    requestBody:
+      required: false
+      content: {application/json: {schema: {type: object, properties: {reason: {type: string, maxLength: 1000}}}}}
+    responses:
+      200:
+        description: Cancelled
+        content:
+          application/json:
+            schema: {type: object, required: [booking, refund_yen], properties: {booking: {$ref: "#/components/schemas/Booking"}, refund_yen: {type: integer}}}
+      404: {description: Not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      409: {description: Cannot be cancelled in its state, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    shop = shop_of(request)
+    try:
+        body = await json_object(request) if await request.body() else {}
+        reason = str(body.get("reason") or "")[:1000]
+        booking, terms = await run(
+            request,
+            cancel_booking,
+            path_id(request),
+            shop_actor(request),
+            shop_id=shop.shop_id,
+            reason=reason,
+        )
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(
+        {"booking": booking_json(booking, utcnow()), "refund_yen": terms.refund_yen}
+    )
+
+
+@require_shop
+async def list_creatives(request: Request) -> Response:
+    """
+    summary: This shop's creatives with their latest version and review status
+    security: [{shopToken: []}]
+    responses:
+      200:
+        description: Creatives
+        content:
+          application/json:
+            schema: {type: object, required: [creatives], properties: {creatives: {type: array, items: {$ref: "#/components/schemas/Creative"}}}}
+    """
+    found = await run(request, creative_summaries, shop_of(request).shop_id)
+    return JSONResponse({"creatives": [creative_json(item) for item in found]})
+
+
+@require_shop
+async def create(request: Request) -> Response:
+    """
+    summary: Create a creative and send its first version to review
+    security: [{shopToken: []}]
+    requestBody:
+      required: true
+      content:
+        multipart/form-data:
+          schema:
+            type: object
+            required: [name, headline, landing_url, image]
+            properties:
+              name: {type: string, maxLength: 80}
+              headline: {type: string, maxLength: 40}
+              body: {type: string, maxLength: 120}
+              landing_url: {type: string, format: uri}
+              image: {type: string, format: binary}
+    responses:
+      201:
+        description: The new version
+        content:
+          application/json:
+            schema: {type: object, required: [creative_id, version_id, status], properties: {creative_id: {type: integer}, version_id: {type: integer}, status: {type: string}, precheck_flags: {type: array, items: {type: object}}}}
+      413: {description: Image too large, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: Invalid content, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    shop = shop_of(request)
+    try:
+        text, image, _values = await parse_creative_form(request, image_required=True)
+        version = await run(
+            request,
+            create_creative,
+            shop.shop_id,
+            text,
+            image,
+            current_policy(request),
+            shop.user_id,
+        )
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(
+        {
+            "creative_id": version.creative_id,
+            "version_id": version.id,
+            "status": version.status.value,
+            "precheck_flags": version.precheck_flags,
+        },
+        status_code=201,
+    )
+
+
+API = "/api/marketplace"
+routes = [
+    Route(f"{API}/placements", placements, methods=["GET"]),
+    Route(f"{API}/availability", availability, methods=["GET"]),
+    Route(f"{API}/quotes", quote, methods=["POST"]),
+    Route(f"{API}/bookings", list_bookings, methods=["GET"]),
+    Route(f"{API}/bookings", hold, methods=["POST"]),
+    Route(f"{API}/bookings/{{id:int}}", get_booking, methods=["GET"]),
+    Route(f"{API}/bookings/{{id:int}}/confirm", confirm, methods=["POST"]),
+    Route(f"{API}/bookings/{{id:int}}/cancel", cancel, methods=["POST"]),
+    Route(f"{API}/creatives", list_creatives, methods=["GET"]),
+    Route(f"{API}/creatives", create, methods=["POST"]),
+]

@@ -1,0 +1,198 @@
+"""Staff pages for the inventory: placements and rate card, the calendar, and booking controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from marketplace.booking_controls import pause_booking, resume_booking
+from marketplace.bookings import cancel_booking
+from marketplace.db import utcnow
+from marketplace.errors import InvalidInput, MarketplaceError, NotFound
+from marketplace.lifecycle import PlacementKind
+from marketplace.models import Placement
+from marketplace.placements import (
+    create_placement,
+    list_placements,
+    parse_placement,
+    update_placement,
+)
+from marketplace.pricing import TARGETING_DIMENSIONS
+from marketplace.queries import all_bookings, calendars, effective_status
+from marketplace.targeting import DIMENSION_LABELS
+from marketplace.vocab import StaffRole
+from portal_plugin.auth import require_staff
+from portal_plugin.marketplace_web import (
+    BOOKING_STATUS_LABELS,
+    form_data,
+    localize,
+    path_id,
+    run,
+    staff_actor,
+    status_code,
+)
+from portal_plugin.web import render
+
+R, F = StaffRole.REVIEWER, StaffRole.FINANCE
+
+
+def placement_form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn the flat form ("13:20, 26:30", one field per surcharge) into parse_placement input."""
+    values = dict(data)
+    tiers = []
+    for part in str(data.get("term_discounts", "")).replace("、", ",").split(","):
+        if not part.strip():
+            continue
+        weeks, _, percent = part.partition(":")
+        if not (weeks.strip().isdigit() and percent.strip().isdigit()):
+            raise InvalidInput(
+                "期間割引は「13:20, 26:30」(週:割引%)の形で入力してください", field="term_discounts"
+            )
+        tiers.append({"min_weeks": int(weeks), "percent": int(percent)})
+    values["term_discounts"] = tiers
+    surcharges = {}
+    for dimension in TARGETING_DIMENSIONS:
+        raw = str(data.get(f"surcharge.{dimension}", "")).strip()
+        if raw:
+            if not raw.isdigit():
+                raise InvalidInput(
+                    "加算率は整数(%)で入力してください", field=f"surcharge.{dimension}"
+                )
+            surcharges[dimension] = int(raw)
+    values["targeting_surcharges"] = surcharges
+    values["active"] = data.get("active") == "1"
+    return values
+
+
+def _inventory(session: Any) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "placements": list_placements(session),
+        "grid": calendars(session, now, 8),
+        "bookings": all_bookings(session),
+        "status_of": lambda booking: effective_status(booking, now),
+    }
+
+
+async def _page(
+    request: Request, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    values = await run(request, _inventory)
+    values.update(
+        staff=request.state.staff,
+        labels=BOOKING_STATUS_LABELS,
+        kinds=list(PlacementKind),
+        dimensions=TARGETING_DIMENSIONS,
+        dimension_labels=DIMENSION_LABELS,
+        form={},
+    )
+    values.update(extra or {})
+    return render(request, "staff/marketplace/inventory.html", values, status_code=status)
+
+
+@require_staff(R, F)
+async def inventory_page(request: Request) -> Response:
+    return await _page(request)
+
+
+@require_staff()
+async def placement_save(request: Request) -> Response:
+    data = await form_data(request)
+    placement_id = data.get("placement_id")
+    try:
+        values = parse_placement(placement_form_values(data))
+        if placement_id:
+            if not str(placement_id).isdigit():
+                raise NotFound("広告枠が見つかりません")
+            await run(request, update_placement, int(placement_id), values, staff_actor(request))
+        else:
+            await run(request, create_placement, values, staff_actor(request))
+    except MarketplaceError as exc:
+        return await _page(request, {"error": localize(exc), "form": data}, status_code(exc))
+    return RedirectResponse(request.url_for("staff_inventory").path, status_code=303)
+
+
+def _placement(session: Any, placement_id: int) -> Placement:
+    placement = session.get(Placement, placement_id)
+    if placement is None:
+        raise NotFound("広告枠が見つかりません")
+    return placement
+
+
+@require_staff()
+async def placement_edit_page(request: Request) -> Response:
+    try:
+        placement = await run(request, _placement, path_id(request))
+    except MarketplaceError as exc:
+        return await _page(request, {"error": localize(exc)}, 404)
+    form = {
+        column: getattr(placement, column)
+        for column in (
+            "code",
+            "name",
+            "description",
+            "feed_position",
+            "image_width",
+            "image_height",
+            "max_image_bytes",
+            "headline_max_chars",
+            "body_max_chars",
+            "shares_per_week",
+            "price_per_share_week_yen",
+            "out_of_city_price_per_share_week_yen",
+        )
+    }
+    form.update(
+        placement_id=placement.id,
+        kind=placement.kind.value,
+        active="1" if placement.active else "",
+        term_discounts=", ".join(
+            f"{t['min_weeks']}:{t['percent']}" for t in placement.term_discounts
+        ),
+        **{f"surcharge.{k}": v for k, v in placement.targeting_surcharges.items()},
+    )
+    return await _page(request, {"form": form})
+
+
+def _booking_action(action: str) -> Any:
+    @require_staff(R)
+    async def endpoint(request: Request) -> Response:
+        data = await form_data(request)
+        booking_id = path_id(request)
+        reason = str(data.get("reason", ""))[:1000]
+        actor = staff_actor(request)
+        try:
+            if action == "pause":
+                await run(request, pause_booking, booking_id, actor, reason)
+            elif action == "resume":
+                await run(request, resume_booking, booking_id, actor)
+            else:
+                if not reason.strip():
+                    raise InvalidInput("取り消しの理由を入力してください", field="reason")
+                await run(request, cancel_booking, booking_id, actor, by_city=True, reason=reason)
+        except MarketplaceError as exc:
+            return await _page(request, {"error": localize(exc)}, status_code(exc))
+        return RedirectResponse(request.url_for("staff_inventory").path, status_code=303)
+
+    return endpoint
+
+
+routes = [
+    Route("/staff/inventory", inventory_page, methods=["GET"], name="staff_inventory"),
+    Route("/staff/placements", placement_save, methods=["POST"], name="staff_placement_save"),
+    Route(
+        "/staff/placements/{id:int}", placement_edit_page, methods=["GET"], name="staff_placement"
+    ),
+    *(
+        Route(
+            f"/staff/bookings/{{id:int}}/{action}",
+            _booking_action(action),
+            methods=["POST"],
+            name=f"staff_booking_{action}",
+        )
+        for action in ("pause", "resume", "cancel")
+    ),
+]

@@ -1,0 +1,211 @@
+"""Staff pages for trust and safety: shop approval, the review queue, ad standards, the audit
+log and the disaster-mode switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from marketplace.ad_standards import save_policy
+from marketplace.audit import recent_entries, record
+from marketplace.errors import MarketplaceError
+from marketplace.queries import all_shops
+from marketplace.review import approve_version, reject_version, review_item, review_queue
+from marketplace.shop_accounts import decide_shop
+from marketplace.switches import portal_settings, set_disaster_mode
+from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES, StaffRole
+from portal_plugin.auth import require_staff
+from portal_plugin.marketplace_web import (
+    CREATIVE_STATUS_LABELS,
+    current_policy,
+    form_data,
+    localize,
+    path_id,
+    policy_path,
+    run,
+    staff_actor,
+    status_code,
+)
+from portal_plugin.web import render
+
+R, F = StaffRole.REVIEWER, StaffRole.FINANCE
+
+
+def _staff_page(
+    request: Request, template: str, values: dict[str, Any], status: int = 200
+) -> Response:
+    values.update(staff=request.state.staff, labels=CREATIVE_STATUS_LABELS)
+    return render(request, template, values, status_code=status)
+
+
+def _error(request: Request, exc: MarketplaceError) -> Response:
+    return _staff_page(
+        request, "staff/marketplace/message.html", {"error": localize(exc)}, status_code(exc)
+    )
+
+
+@require_staff(R, F)
+async def hub(request: Request) -> Response:
+    settings = await run(request, portal_settings)
+    return _staff_page(request, "staff/marketplace/hub.html", {"settings": settings})
+
+
+@require_staff(R, F)
+async def disaster_mode(request: Request) -> Response:
+    data = await form_data(request)
+    enabled = data.get("enabled") == "1"
+    await run(
+        request, set_disaster_mode, staff_actor(request), enabled, str(data.get("message", ""))
+    )
+    return RedirectResponse(request.url_for("staff_marketplace").path, status_code=303)
+
+
+@require_staff(R)
+async def shops_page(request: Request) -> Response:
+    shops = await run(request, all_shops)
+    return _staff_page(
+        request,
+        "staff/marketplace/shops.html",
+        {"shops": shops, "categories": SHOP_CATEGORIES, "districts": DISTRICTS},
+    )
+
+
+@require_staff(R)
+async def shop_decision(request: Request) -> Response:
+    data = await form_data(request)
+    try:
+        await run(
+            request,
+            decide_shop,
+            path_id(request),
+            str(data.get("decision", "")),
+            staff_actor(request),
+            str(data.get("reason", ""))[:1000],
+        )
+    except MarketplaceError as exc:
+        return _error(request, exc)
+    return RedirectResponse(request.url_for("staff_shops").path, status_code=303)
+
+
+@require_staff(R)
+async def queue_page(request: Request) -> Response:
+    items = await run(request, review_queue)
+    return _staff_page(request, "staff/marketplace/queue.html", {"items": items})
+
+
+@require_staff(R)
+async def review_page(request: Request) -> Response:
+    try:
+        item = await run(request, review_item, path_id(request))
+    except MarketplaceError as exc:
+        return _error(request, exc)
+    return _staff_page(
+        request, "staff/marketplace/review.html", {"item": item, "policy": current_policy(request)}
+    )
+
+
+@require_staff(R)
+async def approve(request: Request) -> Response:
+    data = await form_data(request)
+    try:
+        await run(
+            request,
+            approve_version,
+            path_id(request),
+            staff_actor(request),
+            str(data.get("note", "")),
+        )
+    except MarketplaceError as exc:
+        return _error(request, exc)
+    return RedirectResponse(request.url_for("staff_review_queue").path, status_code=303)
+
+
+@require_staff(R)
+async def reject(request: Request) -> Response:
+    data = await form_data(request)
+    try:
+        await run(
+            request,
+            reject_version,
+            path_id(request),
+            staff_actor(request),
+            str(data.get("rule", "")),
+            str(data.get("reason", ""))[:1000],
+            current_policy(request),
+        )
+    except MarketplaceError as exc:
+        return _error(request, exc)
+    return RedirectResponse(request.url_for("staff_review_queue").path, status_code=303)
+
+
+@require_staff(R, F)
+async def audit_page(request: Request) -> Response:
+    subject = request.query_params.get("subject") or None
+    entries = await run(request, recent_entries, limit=300, subject_type=subject)
+    return _staff_page(
+        request, "staff/marketplace/audit.html", {"entries": entries, "subject": subject}
+    )
+
+
+@require_staff(R)
+async def standards_page(request: Request) -> Response:
+    policy = current_policy(request)
+    return _staff_page(
+        request, "staff/marketplace/standards.html", {"source": policy.source, "policy": policy}
+    )
+
+
+@require_staff()
+async def standards_save(request: Request) -> Response:
+    """Only administrators change the standards; the full new text goes to the audit log."""
+    data = await form_data(request)
+    source = str(data.get("policy", "")).replace("\r\n", "\n")
+    try:
+        policy = save_policy(policy_path(request), source)
+    except MarketplaceError as exc:
+        return _staff_page(
+            request,
+            "staff/marketplace/standards.html",
+            {"source": source, "policy": None, "error": localize(exc)},
+            status_code(exc),
+        )
+
+    def audit(session: Any) -> None:
+        record(
+            session,
+            staff_actor(request),
+            "ad_standards_updated",
+            "ad_standards",
+            None,
+            digest=policy.digest,
+            version=policy.version,
+            source=policy.source,
+        )
+
+    await run(request, audit)
+    return RedirectResponse(
+        request.url_for("staff_ad_standards").path + "?saved=1", status_code=303
+    )
+
+
+routes = [
+    Route("/staff/marketplace/", hub, methods=["GET"], name="staff_marketplace"),
+    Route("/staff/disaster-mode", disaster_mode, methods=["POST"], name="staff_disaster_mode"),
+    Route("/staff/shops", shops_page, methods=["GET"], name="staff_shops"),
+    Route(
+        "/staff/shops/{id:int}/decision",
+        shop_decision,
+        methods=["POST"],
+        name="staff_shop_decision",
+    ),
+    Route("/staff/review", queue_page, methods=["GET"], name="staff_review_queue"),
+    Route("/staff/review/{id:int}", review_page, methods=["GET"], name="staff_review"),
+    Route("/staff/review/{id:int}/approve", approve, methods=["POST"], name="staff_review_approve"),
+    Route("/staff/review/{id:int}/reject", reject, methods=["POST"], name="staff_review_reject"),
+    Route("/staff/audit", audit_page, methods=["GET"], name="staff_audit"),
+    Route("/staff/ad-standards", standards_page, methods=["GET"], name="staff_ad_standards"),
+    Route("/staff/ad-standards", standards_save, methods=["POST"], name="staff_ad_standards_save"),
+]
