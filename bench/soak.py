@@ -74,7 +74,7 @@ def start_server(world: SoakWorld, port: int, workers: int, spool: Path) -> subp
     command = [
         sys.executable, "-m", "uvicorn", "portal_plugin.demo.app:create_demo_app_from_environment",
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
+        "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30",
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
 

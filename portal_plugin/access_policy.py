@@ -149,6 +149,36 @@ ROUTE_ACCESS: dict[str, Access] = {
     "finance_costs_save": staff(StaffRole.FINANCE, why="recording running costs"),
     "finance_allocation_save": staff(StaffRole.FINANCE, why="cost allocation rules"),
     "transparency": public("the public page on what ads pay for"),
+    "shop_profile": shop_only("the shop's own profile"),
+    "shop_profile_save": shop_only("changing the shop's own profile"),
+    "shop_booking_creative": shop_only("choosing the ad for one of the shop's own bookings"),
+    "shop_reports": shop_only("the shop's own reports"),
+    "shop_report": shop_only("the report of one of the shop's own bookings"),
+    "shop_report_csv": shop_only("a CSV of one of the shop's own reports"),
+    "staff_shop_report": staff(StaffRole.FINANCE, StaffRole.REVIEWER, why="a booking's report"),
+    "staff_shop_report_csv": staff(StaffRole.FINANCE, StaffRole.REVIEWER, why="its CSV"),
+    "choose_creative": shop_only("API: choosing the ad for one of the shop's own bookings"),
+    "api_staff_review_queue": staff(StaffRole.REVIEWER, why="API: ads awaiting review"),
+    "api_staff_approve": staff(StaffRole.REVIEWER, why="API: approving an ad"),
+    "api_staff_reject": staff(StaffRole.REVIEWER, why="API: rejecting an ad"),
+    "api_staff_shop_decision": staff(StaffRole.REVIEWER, why="API: approving a shop"),
+    "api_staff_booking_pause": staff(StaffRole.REVIEWER, why="API: pausing a booking"),
+    "api_staff_booking_resume": staff(StaffRole.REVIEWER, why="API: resuming a booking"),
+    "api_staff_disaster_mode": staff(
+        StaffRole.REVIEWER, StaffRole.FINANCE, why="API: whether ads are stopped"
+    ),
+    "api_staff_disaster_mode_switch": staff(
+        StaffRole.REVIEWER, StaffRole.FINANCE, why="API: stopping all ads in a disaster"
+    ),
+    "billing_invoice_css": public("the invoice stylesheet"),
+    "shop_billing": shop_only("the shop's own invoices"),
+    "shop_invoice": shop_only("one of the shop's own invoices"),
+    "shop_invoice_pdf": shop_only("the PDF of one of the shop's own invoices"),
+    "shop_invoice_pay": shop_only("paying one of the shop's own invoices"),
+    "shop_pay": shop_only("paying for one of the shop's own bookings"),
+    "shop_pay_invoice": shop_only("paying a booking by invoice"),
+    "shop_pay_card": shop_only("paying a booking by card"),
+    "shop_pay_card_return": shop_only("returning from card authentication"),
 }
 
 

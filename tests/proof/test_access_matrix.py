@@ -161,6 +161,60 @@ PROBES: dict[str, Probe] = {
     "finance_costs_save": probe("POST", "/finance/costs", 400, 422, kwargs={"data": {}}),
     "finance_allocation_save": probe("POST", "/finance/allocation", 400, 422, kwargs={"data": {}}),
     "transparency": probe("GET", "/transparency", 200),
+    "shop_profile": probe("GET", "/shop/profile", 200, shows_own_data=True),
+    "shop_profile_save": probe("POST", "/shop/profile", 400, 422, kwargs={"data": {}}),
+    "shop_booking_creative": probe(
+        "POST", "/shop/bookings/999999/creative", 422, kwargs={"data": {}}
+    ),
+    "shop_reports": probe("GET", "/shop/reports", 200),
+    "shop_report": probe("GET", "/shop/reports/999999", 404),
+    "shop_report_csv": probe("GET", "/shop/reports/999999/daily.csv", 404),
+    "staff_shop_report": probe("GET", "/finance/bookings/999999/report", 404),
+    "staff_shop_report_csv": probe("GET", "/finance/bookings/999999/report/daily.csv", 404),
+    "choose_creative": probe(
+        "POST", "/api/marketplace/bookings/999999/creative", 404, 422, kwargs={"json": {}}
+    ),
+    "api_staff_review_queue": probe("GET", "/api/marketplace/staff/review-queue", 200),
+    "api_staff_approve": probe(
+        "POST", "/api/marketplace/staff/creative-versions/999999/approve", 404, kwargs={"json": {}}
+    ),
+    "api_staff_reject": probe(
+        "POST",
+        "/api/marketplace/staff/creative-versions/999999/reject",
+        404,
+        422,
+        kwargs={"json": {}},
+    ),
+    "api_staff_shop_decision": probe(
+        "POST",
+        "/api/marketplace/staff/shops/999999/decision",
+        404,
+        422,
+        kwargs={"json": {"decision": "approve"}},
+    ),
+    "api_staff_booking_pause": probe(
+        "POST", "/api/marketplace/staff/bookings/999999/pause", 404, 422, kwargs={"json": {}}
+    ),
+    "api_staff_booking_resume": probe(
+        "POST", "/api/marketplace/staff/bookings/999999/resume", 404, 422, kwargs={"json": {}}
+    ),
+    "api_staff_disaster_mode": probe("GET", "/api/marketplace/staff/disaster-mode", 200),
+    "api_staff_disaster_mode_switch": probe(
+        "POST", "/api/marketplace/staff/disaster-mode", 422, kwargs={"json": {}}
+    ),
+    "billing_invoice_css": probe("GET", "/billing/invoice.css", 200),
+    "shop_billing": probe("GET", "/shop/billing", 200),
+    "shop_invoice": probe("GET", "/shop/billing/invoices/T-NONE-0001", 404),
+    "shop_invoice_pdf": probe("GET", "/shop/billing/invoices/T-NONE-0001/pdf", 404),
+    "shop_invoice_pay": probe(
+        "POST", "/shop/billing/invoices/T-NONE-0001/pay", 400, kwargs={"data": {}}
+    ),
+    "shop_pay": probe("GET", "/shop/bookings/999999/pay", 404),
+    "shop_pay_invoice": probe(
+        "POST", "/shop/bookings/999999/pay/invoice", 400, kwargs={"data": {}}
+    ),
+    "shop_pay_card": probe("POST", "/shop/bookings/999999/pay/card", 400, kwargs={"data": {}}),
+    "shop_pay_card_return": probe("GET", "/shop/bookings/999999/pay/card/return", 404),
 }
 
 
