@@ -19,6 +19,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from marketplace.db import make_engine, make_session_factory
+from marketplace.demo_seed import seed_inventory
 from marketplace.seeding import load_city
 from marketplace.staff import create_staff
 from marketplace.synthetic import generate_city
@@ -64,6 +65,7 @@ def seeded_database(folder: Path, city: SmallCity = SmallCity()) -> Iterator[str
             )
             with make_session_factory(engine).begin() as session:
                 load_city(session, generated)
+                seed_inventory(session)  # the city's ad placements, as `make demo` has them
                 for role, email in STAFF_ACCOUNTS.items():
                     create_staff(session, email, f"{role.value} 担当", STAFF_PASSWORD, role)
         finally:

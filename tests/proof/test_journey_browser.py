@@ -3,7 +3,9 @@
 A shop signs up; a reviewer approves it; the shop submits an ad with a banned word, which the
 automatic check flags and the reviewer rejects; the shop fixes it; the reviewer approves the new
 version; the audit log shows each staff decision. Two browser contexts: the shop and the city.
-Booking, card payment, delivery to residents and the finance view follow when their UIs land.
+Then the shop books two weeks with the approved ad and confirms by invoice. Card payment needs
+Stripe.js from js.stripe.com, which this offline machine cannot load; delivery to residents needs
+the booking to go live at its start week.
 """
 
 from __future__ import annotations
@@ -132,4 +134,26 @@ def test_shop_signs_up_is_approved_and_its_ad_is_rejected_then_approved(
     reviewer.screenshot(path=str(journey.folder / "audit-log.png"), full_page=True)
     assert_accessible(reviewer)
     reviewer.context.close()
+
+    # 8. The shop books two weeks with the approved ad and confirms, paying by invoice.
+    shop.goto(base + "/shop/book")
+    assert_accessible(shop)
+    shop.get_by_label("広告枠").select_option(index=0)
+    shop.get_by_label("開始週(月曜日)").select_option(index=1)
+    shop.get_by_label("期間(週)").fill("2")
+    shop.get_by_label("広告素材").select_option(
+        label=shop.locator("#creative_id option", has_text="新そば").first.inner_text()
+    )
+    journey.shot("booking-form")
+    shop.get_by_role("button", name="見積もりを見る").click()
+    expect(shop.locator("main")).to_contain_text("合計")
+    journey.shot("quote")
+    shop.get_by_role("button", name="15分間仮押さえする").click()
+    expect(shop.locator("main")).to_contain_text("仮押さえの期限")
+    journey.shot("held")
+    shop.get_by_role("button", name="請求書払いに同意して確定する").click()
+    expect(shop.locator("main")).not_to_contain_text("仮押さえの期限")
+    expect(shop.locator("main")).to_contain_text("掲載予定")  # confirmed: scheduled to run
+    expect(shop.locator("main")).to_contain_text("(2週)")
+    journey.shot("booking-confirmed")
     journey.assert_clean()
