@@ -264,7 +264,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with throwaway_postgres(args.admin_url) as url:
+    with throwaway_postgres(args.admin_url, RESULTS) as url:
         world = build_soak_world(url, args.residents)
         port = free_port()
         spool = RESULTS / f"soak-spool-{os.getpid()}"

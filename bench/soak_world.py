@@ -7,16 +7,15 @@ processes) see it. The database is created for the run and dropped afterwards.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.db import make_engine, normalise_database_url
+from marketplace.db import make_engine
 from marketplace.models import Placement, Resident
 from marketplace.seeding import load_city
 from marketplace.shop_accounts import create_api_token
@@ -24,6 +23,7 @@ from marketplace.synthetic import generate_city
 from portal_plugin.demo.app import identity_of
 from portal_plugin.identity import ResidentIdentity
 from portal_plugin.migrate import upgrade
+from tests.dbtools import throwaway_database
 from tests.marketplace.factories import make_shop
 from tests.portal_plugin.delivery_world import build_world
 
@@ -39,18 +39,11 @@ class SoakWorld:
 
 
 @contextmanager
-def throwaway_postgres(admin_url: str) -> Iterator[str]:
-    admin_url = normalise_database_url(admin_url)
-    name = f"pm_soak_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def throwaway_postgres(admin_url: str, folder: Path) -> Iterator[str]:
+    """A new PostgreSQL database on the server of `admin_url`, dropped afterwards."""
+    os.environ["TEST_DATABASE_URL"] = admin_url  # where tests.dbtools creates databases
+    with throwaway_database("postgresql", folder) as url:
+        yield url
 
 
 def build_soak_world(database_url: str, residents: int, seed: int = 11) -> SoakWorld:
