@@ -6,6 +6,7 @@ identity tokens, open redirects and stored XSS.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from html.parser import HTMLParser
@@ -206,8 +207,15 @@ def test_untrusted_tokens_get_exactly_the_anonymous_feed(
     answer = client.get(path, headers={HEADER: _tampered_tokens()[case]})
     assert answer.status_code == anonymous.status_code == 200
     strip = re.compile(r"/[ic]/[A-Za-z0-9._~-]+")  # ad tokens are fresh on every answer
-    assert strip.sub("", answer.text) == strip.sub("", anonymous.text), case
-    assert '"personalized":true' not in answer.text.replace(" ", "")
+    if path.startswith("/api/"):
+        # Compare what is served, not the model status (it changes when relevance finishes).
+        ours, theirs = answer.json(), anonymous.json()
+        assert ours["personalized"] is theirs["personalized"] is False, case
+        assert strip.sub("", json.dumps(ours["items"])) == strip.sub(
+            "", json.dumps(theirs["items"])
+        )
+    else:
+        assert strip.sub("", answer.text) == strip.sub("", anonymous.text), case
 
 
 OFF_SITE_TARGETS = [
