@@ -52,11 +52,6 @@ def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
         outer = connection.begin()
-        if connection.dialect.name == "sqlite":
-            # pysqlite defers BEGIN until the first INSERT/UPDATE/DELETE. If the first statement
-            # is a SAVEPOINT (a request's session.begin()), SQLite opens a real transaction for
-            # it and RELEASE commits it, escaping this rollback. Start the transaction now.
-            connection.exec_driver_sql("BEGIN")
         yield connection
         outer.rollback()
 
@@ -89,7 +84,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Any) -> Settings:
-    return make_settings(database_url, model_store_dir=tmp_path / "models")
+    return make_settings(
+        database_url, model_store_dir=tmp_path / "models", delivery_spool_dir=tmp_path / "spool"
+    )
 
 
 @pytest.fixture
