@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.shop_accounts import (
+    PROFILE_FIELDS,
     authenticate_shop_user,
     create_api_token,
     revoke_api_token,
@@ -36,16 +37,7 @@ from portal_plugin.routes.staff_auth import _safe_next
 from portal_plugin.security.ratelimit import LOGIN_RULES, SIGNUP_RULES
 from portal_plugin.web import plugin_path, render
 
-SIGNUP_FIELDS = (
-    "email",
-    "business_name",
-    "business_name_kana",
-    "category",
-    "district",
-    "contact_name",
-    "contact_phone",
-    "invoice_registration_number",
-)
+SIGNUP_FIELDS = ("email", *PROFILE_FIELDS)
 
 
 def _client(request: Request) -> str:

@@ -88,6 +88,9 @@ def test_full_shop_journey(client: TestClient, staff_client: TestClient, session
     review = staff_client.get(f"/staff/review/{version_id}", headers=HTML)
     assert 'class="flag-text">日本一' in review.text
     assert f"/creative-images/{version_id}" in review.text
+    anonymous = TestClient(client.app, base_url="https://testserver")
+    assert anonymous.get(f"/creative-images/{version_id}").status_code == 404  # not approved
+    assert client.get(f"/creative-images/{version_id}").status_code == 200  # its own shop
     response = post_form(
         staff_client,
         f"/staff/review/{version_id}/reject",
