@@ -38,6 +38,7 @@ from marketplace.lifecycle import (
     MarketplaceEventKind,
     check_transition,
 )
+from marketplace.locking import lock_by_id
 from marketplace.models import (
     Booking,
     Creative,
@@ -165,6 +166,12 @@ def place_hold(
     if shop.status is not ShopStatus.APPROVED:
         raise ShopNotApproved()
     priced = quote_booking(session, shop_id, request, now)
+    for week in priced.availability:
+        # Fail fast without queueing on the week's lock; the locked UPDATE below decides.
+        if week.free < request.shares:
+            raise SharesUnavailable(
+                field="first_week", week=week.week_start.isoformat(), free=week.free
+            )
     quote = priced.quote
     booking = Booking(
         shop_id=shop_id,
@@ -223,12 +230,7 @@ def shop_booking(session: Session, shop_id: int, booking_id: int) -> Booking:
 
 
 def lock_booking(session: Session, booking_id: int, shop_id: int | None = None) -> Booking:
-    booking = session.execute(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    booking = lock_by_id(session, Booking, booking_id)
     if booking is None or (shop_id is not None and booking.shop_id != shop_id):
         raise NotFound("予約が見つかりません")
     return booking

@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from portal_plugin.auth import wants_html
 from portal_plugin.context import PluginContext
+from portal_plugin.delivery_runtime import start_delivery, stop_delivery
 from portal_plugin.hooks import PortalHooks
 from portal_plugin.language import LanguageMiddleware
 from portal_plugin.routes import all_routes
@@ -33,8 +34,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 # Long-lived services (scorer reloads, event writers) add start/stop callbacks here.
 LifecycleHook = Callable[[PluginContext], Awaitable[None]]
-STARTUP_HOOKS: list[LifecycleHook] = []
-SHUTDOWN_HOOKS: list[LifecycleHook] = []
+STARTUP_HOOKS: list[LifecycleHook] = [start_delivery]
+SHUTDOWN_HOOKS: list[LifecycleHook] = [stop_delivery]
 
 
 def create_app(

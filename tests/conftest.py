@@ -51,7 +51,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
-        outer = connection.begin()  # on SQLite, make_engine's "begin" hook emits a real BEGIN
+        outer = connection.begin()
         yield connection
         outer.rollback()
 
@@ -84,7 +84,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Any) -> Settings:
-    return make_settings(database_url, model_store_dir=tmp_path / "models")
+    return make_settings(
+        database_url, model_store_dir=tmp_path / "models", delivery_spool_dir=tmp_path / "spool"
+    )
 
 
 @pytest.fixture

@@ -12,8 +12,12 @@ from portal_plugin.cli import (
     db_cmds,
     identity_cmds,
     marketplace_cmds,
+    privacy_cmds,
+    recommender_cmds,
+    report_cmds,
     seed_cmds,
     serve_cmds,
+    simulate_cmds,
     staff_cmds,
 )
 
@@ -28,10 +32,18 @@ app.add_typer(db_cmds.app, name="db", help="Database migrations.")
 app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
 app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the ledger.")
+app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
+app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
+app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
 app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
 app.command("resident-token")(identity_cmds.resident_token)
+app.add_typer(
+    recommender_cmds.recommender_app, name="recommender", help="Benchmark the recommender."
+)
+app.add_typer(recommender_cmds.models_app, name="models", help="Recommender model versions.")
+app.command("train")(recommender_cmds.train_command)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ def seed(
 ) -> None:
     """Seed a synthetic Aizu-scale city (residents, articles, shops, events)."""
     # Imported here so that other commands do not pay for numpy/pandas start-up.
+    from marketplace.delivery.demo import seed_demo_campaigns
     from marketplace.demo_seed import seed_inventory
     from marketplace.seeding import database_is_seeded, load_city
     from marketplace.synthetic import generate_city
@@ -29,6 +30,7 @@ def seed(
     started = time.perf_counter()
     with database_session(settings) as session:
         seed_inventory(session)  # idempotent: the demo ad placements
+        seed_demo_campaigns(session)  # idempotent: demo bookings, once shops exist
         if database_is_seeded(session):
             typer.echo("the database already holds a city; nothing was seeded (reusing it)")
             return
@@ -52,6 +54,7 @@ def seed(
         )
         with database_session(settings) as session:
             summary = load_city(session, city, progress=report)
+            seed_demo_campaigns(session)
     typer.echo(
         f"seeded {summary.residents:,} residents, {summary.articles:,} articles, {summary.shops:,} shops "
         f"and {summary.events:,} events in {time.perf_counter() - started:.1f}s"

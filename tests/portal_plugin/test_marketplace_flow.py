@@ -18,7 +18,14 @@ from marketplace.models import Booking, InventoryWeek, Shop
 from marketplace.staff import create_staff
 from marketplace.vocab import ShopStatus, StaffRole
 from tests.marketplace.images_fixtures import png_bytes
-from tests.portal_plugin.marketplace_http import HTML, csrf_from, post_form, sign_up, staff_login
+from tests.portal_plugin.marketplace_http import (
+    HTML,
+    csrf_from,
+    hold_one_share,
+    post_form,
+    sign_up,
+    staff_login,
+)
 
 STAFF_EMAIL, STAFF_PASSWORD = "reviewer@city.example.jp", "reviewer-password-1"
 
@@ -70,6 +77,8 @@ def test_full_shop_journey(client: TestClient, staff_client: TestClient, session
     assert response.status_code == 303, response.text
     creative_page = client.get(response.headers["location"], headers=HTML)
     assert "根拠のない最上級" in creative_page.text
+    assert 'id="live-preview"' in creative_page.text
+    assert client.get("/static/marketplace-preview.js").status_code == 200
     creative_id = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
 
     # 4. The reviewer sees it with its flag and a preview, and rejects it with a reason.
@@ -179,20 +188,7 @@ def test_pending_shop_cannot_book(client: TestClient, session: Session) -> None:
     placement = seed_inventory(session)[0]
     session.flush()
     sign_up(client)
-    availability = client.get("/shop/availability", headers=HTML)
-    first_week = re.search(r"first_week=(\d{4}-\d{2}-\d{2})", availability.text).group(1)  # type: ignore[union-attr]
-    response = post_form(
-        client,
-        "/shop/bookings",
-        {
-            "idempotency_key": "k" * 16,
-            "placement_id": placement.id,
-            "first_week": first_week,
-            "weeks": 1,
-            "shares": 1,
-        },
-        "/shop/book",
-    )
+    response = hold_one_share(client, placement.id)
     assert response.status_code == 403
     assert "承認されるまで" in response.text
 
@@ -220,20 +216,7 @@ def test_other_shops_booking_is_404(app: Starlette, client: TestClient, session:
     owner = session.scalars(select(Shop).where(Shop.contact_email == "soba@example.jp")).one()
     owner.status = ShopStatus.APPROVED
     session.flush()
-    availability = client.get("/shop/availability", headers=HTML)
-    first_week = re.search(r"first_week=(\d{4}-\d{2}-\d{2})", availability.text).group(1)  # type: ignore[union-attr]
-    held = post_form(
-        client,
-        "/shop/bookings",
-        {
-            "idempotency_key": "k" * 16,
-            "placement_id": placement.id,
-            "first_week": first_week,
-            "weeks": 1,
-            "shares": 1,
-        },
-        "/shop/book",
-    )
+    held = hold_one_share(client, placement.id)
     booking_path = held.headers["location"]
     with TestClient(app, base_url="https://testserver") as intruder:
         sign_up(intruder, email="other@example.jp")

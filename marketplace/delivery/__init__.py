@@ -1,0 +1,1 @@
+"""Blended feeds and ad delivery: feed policy, pacing, decisions, tracking and event writing."""

@@ -1,0 +1,124 @@
+"""The ad decision for one feed slot: candidates, targeting, caps, pacing, relevance.
+
+`DeliveryLedger` holds the counts pacing and frequency caps need. Counts made by this process
+are exact and local; counts made by other workers arrive with each refresh from the database
+(`SharedCounts`), which is the truth all workers agree on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from marketplace.calendar import tokyo_date
+from marketplace.delivery import pacing
+from marketplace.delivery.relevance import AdRelevance
+from marketplace.delivery.types import AdCandidate, Audience, reaches
+
+
+@dataclass(frozen=True)
+class SharedCounts:
+    """What the other workers have done, as last read from the database."""
+
+    delivered: Mapping[int, int] = field(default_factory=dict)  # booking -> offers
+    opportunities: Mapping[int, int] = field(default_factory=dict)  # booking -> slots offered
+    day: date | None = None
+    caps: Mapping[tuple[str, int], int] = field(default_factory=dict)  # (resident, booking)
+
+
+class DeliveryLedger:
+    """Pacing and frequency-cap counters of one worker, plus the shared counts of the others.
+
+    Only the event loop that serves feeds mutates the local counters; a refresh replaces
+    `shared` with one assignment, so readers always see a consistent snapshot.
+    """
+
+    def __init__(self) -> None:
+        self.shared = SharedCounts()
+        self._delivered: dict[int, int] = defaultdict(int)
+        self._opportunities: dict[int, int] = defaultdict(int)
+        self._cap_day: date | None = None
+        self._caps: dict[tuple[str, int], int] = defaultdict(int)
+
+    def pace(self, booking: AdCandidate) -> pacing.PaceState:
+        booking_id = booking.booking_id
+        return pacing.PaceState(
+            share=booking.share,
+            opportunities=self._opportunities[booking_id]
+            + self.shared.opportunities.get(booking_id, 0),
+            delivered=self._delivered[booking_id] + self.shared.delivered.get(booking_id, 0),
+        )
+
+    def record_opportunity(self, live: Sequence[AdCandidate]) -> None:
+        for booking in live:
+            self._opportunities[booking.booking_id] += 1
+
+    def record_delivery(self, booking: AdCandidate, resident_key: str | None, day: date) -> None:
+        self._delivered[booking.booking_id] += 1
+        if resident_key is not None:
+            self._roll_day(day)
+            self._caps[(resident_key, booking.booking_id)] += 1
+
+    def shown_today(self, resident_key: str, booking_id: int, day: date) -> int:
+        self._roll_day(day)
+        shared = self.shared.caps.get((resident_key, booking_id), 0)
+        if self.shared.day != day:
+            shared = 0
+        return self._caps.get((resident_key, booking_id), 0) + shared
+
+    def local_totals(self) -> tuple[dict[int, int], dict[int, int]]:
+        """This worker's (delivered, opportunities) per booking, for reports and tests."""
+        return dict(self._delivered), dict(self._opportunities)
+
+    def _roll_day(self, day: date) -> None:
+        if self._cap_day != day:
+            self._cap_day = day
+            self._caps = defaultdict(int)
+
+
+@dataclass
+class AdDecider:
+    """Chooses the booking for one ad slot, or none, and records the choice in the ledger."""
+
+    ledger: DeliveryLedger
+    params: pacing.PacingParams
+    frequency_cap_per_day: int
+    relevance: AdRelevance
+
+    def pick(
+        self,
+        candidates: Sequence[AdCandidate],
+        audience: Audience,
+        excluded_shops: frozenset[int],
+        now: datetime,
+    ) -> AdCandidate | None:
+        day = tokyo_date(now)
+        live = [c for c in candidates if c.live_at(now)]
+        self.ledger.record_opportunity(live)
+        allowed = [
+            c
+            for c in live
+            if c.shop_id not in excluded_shops
+            and reaches(c.targeting, audience)
+            and not self._capped(c, audience, day)
+        ]
+        if not allowed:
+            return None
+        states = [self.ledger.pace(c) for c in allowed]
+        relevances = self.relevance.of(audience, allowed)
+        if relevances is None:
+            relevances = [self.params.neutral_relevance] * len(allowed)
+        index = pacing.choose(states, relevances, self.params)
+        if index is None:
+            return None
+        chosen = allowed[index]
+        self.ledger.record_delivery(chosen, audience.key, day)
+        return chosen
+
+    def _capped(self, booking: AdCandidate, audience: Audience, day: date) -> bool:
+        if audience.key is None:
+            return False
+        shown = self.ledger.shown_today(audience.key, booking.booking_id, day)
+        return shown >= self.frequency_cap_per_day

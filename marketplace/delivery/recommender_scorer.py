@@ -1,0 +1,60 @@
+"""The LightFM hybrid from `recommender/` as delivery's relevance scorer.
+
+Articles and ads are scored as items of the same model. Ads are new items for the model: they
+are represented from their features (kind, shop category, tags), the way a brand-new article
+is. Residents the model has not seen are scored from their attribute features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from marketplace.delivery.relevance import ScoredItem
+from marketplace.delivery.types import Audience
+from recommender.scorer import Scorer
+
+
+def user_features(audience: Audience) -> list[str]:
+    features = []
+    if audience.age_band:
+        features.append(f"age:{audience.age_band}")
+    if audience.household:
+        features.append(f"household:{audience.household}")
+    if audience.district:
+        features.append(f"district:{audience.district}")
+    features.extend(f"interest:{i}" for i in audience.interests)
+    return features
+
+
+class RecommenderScorer:
+    """Adapts `recommender.scorer.Scorer` to `RelevanceScorer`; items unknown to it are added."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self._base = scorer
+        self._scorer = scorer
+        self._known: set[str] = {str(i) for i in scorer.item_ids}
+
+    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+        if not items:
+            return []
+        new = {i.item_id: i.features for i in items if i.item_id not in self._known}
+        if new:
+            # Replaced, never mutated: concurrent readers keep the scorer they started with.
+            self._scorer = self._scorer.with_new_items(new)
+            self._known = self._known | set(new)
+        scorer = self._scorer
+        ids = [i.item_id for i in items]
+        ranked = scorer.top_k(
+            audience.recommender_id,
+            len(ids),
+            consent=audience.personalized,
+            features=user_features(audience),
+            candidates=scorer.item_mask(ids),
+            exclude_seen=False,
+        )
+        found = {r.item_id: r.score for r in ranked}
+        floor = min(found.values(), default=0.0) - 1.0
+        return [float(found.get(i, floor)) for i in ids]
+
+
+__all__ = ["RecommenderScorer"]

@@ -1,0 +1,99 @@
+"""Hourly rollups per booking, placement and audience segment, from the raw events.
+
+Rolling an hour up is idempotent: counts are recomputed from the raw offers, impressions and
+clicks, so late events (a replayed spool) are picked up by rolling the hour again. The unit
+price is written when a row is first created and never changed afterwards, so a later price
+change cannot rewrite what an hour was worth.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from marketplace.delivery.events import hour_start
+from marketplace.delivery.models import AdClick, AdImpression, AdOffer, DeliveryRollup
+from marketplace.models import Booking
+
+Key = tuple[int, int, str, str, str]  # booking, placement, age band, household, district
+COUNTS = ("offers", "impressions", "invalid_impressions", "clicks", "invalid_clicks")
+LATE_HOURS = 3
+
+
+def roll_up_hour(session: Session, hour: datetime) -> int:
+    """Recompute the rollup rows of the hour starting at `hour`; returns the rows touched."""
+    start = hour_start(hour)
+    end = start + timedelta(hours=1)
+    totals: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    segment = (
+        AdOffer.booking_id,
+        AdOffer.placement_id,
+        AdOffer.age_band,
+        AdOffer.household,
+        AdOffer.district,
+    )
+    for *raw, n in session.execute(
+        select(*segment, func.count())
+        .where(AdOffer.offered_at >= start, AdOffer.offered_at < end)
+        .group_by(*segment)
+    ).tuples():
+        totals[_key(raw)]["offers"] = int(n)
+    for model, valid_name, invalid_name in (
+        (AdImpression, "impressions", "invalid_impressions"),
+        (AdClick, "clicks", "invalid_clicks"),
+    ):
+        rows = session.execute(
+            select(*segment, model.valid, func.count())
+            .join(AdOffer, AdOffer.id == model.offer_id)
+            .where(and_(model.occurred_at >= start, model.occurred_at < end))
+            .group_by(*segment, model.valid)
+        ).tuples()
+        for *raw, valid, n in rows:
+            totals[_key(raw)][valid_name if valid else invalid_name] += int(n)
+    if not totals:
+        return 0
+    existing = {
+        (r.booking_id, r.placement_id, r.age_band, r.household, r.district): r
+        for r in session.scalars(select(DeliveryRollup).where(DeliveryRollup.hour_start == start))
+    }
+    booking_ids = {key[0] for key in totals if key not in existing}
+    prices = dict(
+        session.execute(
+            select(Booking.id, Booking.unit_price_yen).where(Booking.id.in_(booking_ids or [-1]))
+        )
+        .tuples()
+        .all()
+    )
+    for key, counts in totals.items():
+        row = existing.get(key)
+        if row is None:
+            row = DeliveryRollup(
+                hour_start=start,
+                booking_id=key[0],
+                placement_id=key[1],
+                age_band=key[2],
+                household=key[3],
+                district=key[4],
+                unit_price_yen=int(prices.get(key[0], 0)),
+            )
+            session.add(row)
+        for name, value in counts.items():
+            setattr(row, name, value)
+    session.flush()
+    return len(totals)
+
+
+def roll_up_recent(session: Session, now: datetime, hours: int = LATE_HOURS) -> int:
+    """Roll up the last `hours` hours, the current one included (it is re-rolled later)."""
+    current = hour_start(now)
+    return sum(roll_up_hour(session, current - timedelta(hours=h)) for h in range(hours + 1))
+
+
+def _key(values: Sequence[Any]) -> Key:
+    booking, placement, age, household, district = values
+    return (int(booking), int(placement), str(age), str(household), str(district))

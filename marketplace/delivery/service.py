@@ -1,0 +1,348 @@
+"""The delivery service one worker runs: feeds from memory, tracking, and a refresh loop.
+
+Request handlers call `feed`, `impression` and `click`; none of them writes to the database.
+Events go to the `EventWriter`; the decision data is a `Snapshot` swapped in by `refresh`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from marketplace.db import utcnow
+from marketplace.delivery.decision import AdDecider, DeliveryLedger
+from marketplace.delivery.events import OfferEvent, OpportunityEvent, TrackedEvent, new_id
+from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_feed
+from marketplace.delivery.pacing import PacingParams
+from marketplace.delivery.relevance import AdRelevance, RelevanceScorer, article_item
+from marketplace.delivery.rollups import roll_up_recent
+from marketplace.delivery.serving import EMPTY, Snapshot, load_shared_counts, load_snapshot
+from marketplace.delivery.tracking import (
+    TOKEN_MAX_AGE_SECONDS,
+    OfferToken,
+    TokenSigner,
+    TrackingTokenError,
+)
+from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
+from marketplace.delivery.writer import EventWriter
+
+log = logging.getLogger(__name__)
+
+ROLLUP_SECONDS = 300.0
+
+
+class TrackingRefused(Exception):
+    """A tracking request that must be answered with 400 and never counted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ServedAd:
+    slot: AdSlot
+    impression_token: str
+    click_token: str
+
+
+@dataclass(frozen=True)
+class ServedFeed:
+    items: tuple[FeedArticle | ServedAd, ...]
+    personalized: bool
+    ads_suppressed: bool
+
+
+@dataclass(frozen=True)
+class TrackingContext:
+    """What the request tells about validity; the service decides whether it is billable."""
+
+    bot: bool
+    staff: bool
+    rate_limited: bool
+    ip_prefix: str | None
+
+
+class _OfferMemory:
+    """Offer ids seen in the last two hours (impressions, clicks), bounded in size."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._limit = limit
+
+    def add(self, offer_id: str) -> bool:
+        """Remember `offer_id`; False if it was already there."""
+        self._prune()
+        if offer_id in self._seen:
+            return False
+        self._seen[offer_id] = time.monotonic()
+        return True
+
+    def __contains__(self, offer_id: str) -> bool:
+        return offer_id in self._seen
+
+    def _prune(self) -> None:
+        horizon = time.monotonic() - TOKEN_MAX_AGE_SECONDS
+        while self._seen and (
+            len(self._seen) >= self._limit or next(iter(self._seen.values())) < horizon
+        ):
+            self._seen.popitem(last=False)
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        writer: EventWriter,
+        signer: TokenSigner,
+        resident_secret: str,
+        scorer: RelevanceScorer,
+        *,
+        rules: FeedRules | None = None,
+        params: PacingParams | None = None,
+        refresh_seconds: float = 2.0,
+        reference: Sequence[Audience] = (),
+        impression_seen: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.writer = writer
+        self.signer = signer
+        self.rules = rules or FeedRules()
+        self.scorer = scorer
+        self.refresh_seconds = refresh_seconds
+        self.snapshot: Snapshot = EMPTY
+        self.ledger = DeliveryLedger()
+        self.decider = AdDecider(
+            self.ledger,
+            params or PacingParams(),
+            self.rules.frequency_cap_per_day,
+            AdRelevance(scorer, reference),
+        )
+        self._resident_secret = resident_secret.encode()
+        self._impressions = _OfferMemory()
+        self._clicks = _OfferMemory()
+        self._impression_seen = impression_seen
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_refresh_error: str | None = None
+
+    def use_scorer(self, scorer: RelevanceScorer, relevance: AdRelevance) -> None:
+        """Swap in a newly loaded scorer (each attribute assignment is atomic)."""
+        self.scorer = scorer
+        self.decider.relevance = relevance
+
+    # -- refresh -----------------------------------------------------------------------------
+
+    def refresh(self, now: datetime | None = None) -> bool:
+        """Reload the snapshot and the other workers' counts; keep the old ones on failure."""
+        now = now or utcnow()
+        try:
+            with self.session_factory() as session:
+                snapshot = load_snapshot(session, now, self.rules.ad_positions)
+                shared = load_shared_counts(session, self.writer.worker_id, snapshot.bookings, now)
+        except Exception as exc:  # a database outage must not stop the feed
+            self.last_refresh_error = str(exc)
+            log.warning("delivery refresh failed, serving the previous snapshot: %s", exc)
+            return False
+        self.snapshot = snapshot
+        self.ledger.shared = shared
+        self.last_refresh_error = None
+        return True
+
+    def start(self) -> None:
+        self.writer.start()
+        self.refresh()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="delivery-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        self.writer.stop()
+
+    def _loop(self) -> None:
+        next_rollup = time.monotonic() + ROLLUP_SECONDS
+        while not self._stop.wait(self.refresh_seconds):
+            self.refresh()
+            if time.monotonic() >= next_rollup:
+                next_rollup = time.monotonic() + ROLLUP_SECONDS
+                self.roll_up()
+
+    def roll_up(self, now: datetime | None = None) -> int:
+        """Refresh the recent hourly rollups; several workers may race, one of them wins."""
+        try:
+            with self.session_factory.begin() as session:
+                return roll_up_recent(session, now or utcnow())
+        except Exception as exc:  # the next round (or another worker) will redo it
+            log.warning("delivery rollup failed: %s", exc)
+            return 0
+
+    # -- feeds -------------------------------------------------------------------------------
+
+    def resident_key(self, external_id: str) -> str:
+        digest = hmac.new(self._resident_secret, external_id.encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def feed(self, audience: Audience, limit: int, now: datetime | None = None) -> ServedFeed:
+        now = now or utcnow()
+        snapshot = self.snapshot
+        if audience.key is not None:
+            audience = Audience(
+                self.resident_key(audience.key),
+                audience.age_band,
+                audience.household,
+                audience.district,
+                audience.interests,
+                audience.consent,
+                scoring_id=audience.key,
+            )
+        articles = self._rank_articles(audience, snapshot.articles, limit)
+        slot_placements = snapshot.slots
+        placements_offered: dict[int, int] = {}
+
+        def pick(position: int, configured: int, shops: frozenset[int]) -> AdSlot | None:
+            placement_id = slot_placements.get(configured)
+            if placement_id is None:
+                return None
+            placements_offered[placement_id] = placements_offered.get(placement_id, 0) + 1
+            candidates = snapshot.candidates.get(placement_id, ())
+            ad = self.decider.pick(candidates, audience, shops, now)
+            if ad is None:
+                return None
+            return AdSlot(ad, position, new_id())
+
+        rules = FeedRules(
+            ad_positions=tuple(sorted(slot_placements)) or self.rules.ad_positions,
+            max_ad_fraction=self.rules.max_ad_fraction,
+            frequency_cap_per_day=self.rules.frequency_cap_per_day,
+        )
+        feed = compose_feed(articles, limit, rules, pick, ads_enabled=not snapshot.disaster)
+        return ServedFeed(
+            items=self._record(feed, audience, placements_offered, now),
+            personalized=audience.personalized,
+            ads_suppressed=feed.ads_suppressed,
+        )
+
+    def _rank_articles(
+        self, audience: Audience, articles: Sequence[FeedArticle], limit: int
+    ) -> list[FeedArticle]:
+        if not audience.personalized or not articles:
+            return list(articles)
+        notices = [a for a in articles if a.is_notice]
+        rest = [a for a in articles if not a.is_notice]
+        scores = self.scorer.score(audience, [article_item(a) for a in rest])
+        order = sorted(range(len(rest)), key=lambda i: -scores[i])
+        return notices + [rest[i] for i in order]
+
+    def _record(
+        self, feed: Feed, audience: Audience, placements: dict[int, int], now: datetime
+    ) -> tuple[FeedArticle | ServedAd, ...]:
+        for placement_id, slots in placements.items():
+            self.writer.submit(OpportunityEvent(placement_id, slots, now))
+        age, household, district = audience.segment
+        items: list[FeedArticle | ServedAd] = []
+        for item in feed.items:
+            if isinstance(item, FeedArticle):
+                items.append(item)
+                continue
+            ad = item.ad
+            self.writer.submit(
+                OfferEvent(
+                    offer_id=item.offer_id,
+                    booking_id=ad.booking_id,
+                    placement_id=ad.placement_id,
+                    creative_version_id=ad.creative_version_id,
+                    shop_id=ad.shop_id,
+                    resident_key=audience.key,
+                    age_band=age,
+                    household=household,
+                    district=district,
+                    personalized=audience.personalized,
+                    position=item.position,
+                    worker_id=self.writer.worker_id,
+                    offered_at=now,
+                )
+            )
+            token = OfferToken(
+                item.offer_id, ad.booking_id, ad.creative_version_id, audience.key or ""
+            )
+            items.append(
+                ServedAd(item, self.signer.impression_token(token), self.signer.click_token(token))
+            )
+        return tuple(items)
+
+    # -- tracking ----------------------------------------------------------------------------
+
+    def read_impression(self, token: str) -> OfferToken:
+        try:
+            return self.signer.read_impression(token)
+        except TrackingTokenError as exc:
+            raise TrackingRefused(exc.reason) from None
+
+    def read_click(self, token: str) -> OfferToken:
+        try:
+            return self.signer.read_click(token)
+        except TrackingTokenError as exc:
+            raise TrackingRefused(exc.reason) from None
+
+    def impression(self, offer: OfferToken, context: TrackingContext) -> None:
+        """Count the impression once; replays raise TrackingRefused."""
+        if not self._impressions.add(offer.offer_id):
+            raise TrackingRefused("already counted")
+        reason = _invalid_reason(context)
+        self.writer.submit(
+            TrackedEvent(
+                "impression", offer.offer_id, offer.booking_id, utcnow(),
+                reason is None, reason, context.ip_prefix,
+            )
+        )  # fmt: skip
+
+    def click(self, offer: OfferToken, context: TrackingContext) -> str:
+        """Count the click once and return the approved landing URL to redirect to."""
+        landing = self.snapshot.landing_urls.get(offer.creative_version_id)
+        if landing is None:
+            raise TrackingRefused("creative not approved")
+        if offer.offer_id in self._clicks:
+            raise TrackingRefused("already counted")
+        reason = _invalid_reason(context)
+        if reason is None and not self._had_impression(offer.offer_id):
+            reason = "no_impression"
+        self._clicks.add(offer.offer_id)
+        self.writer.submit(
+            TrackedEvent(
+                "click", offer.offer_id, offer.booking_id, utcnow(),
+                reason is None, reason, context.ip_prefix,
+            )
+        )  # fmt: skip
+        return landing
+
+    def _had_impression(self, offer_id: str) -> bool:
+        if offer_id in self._impressions:
+            return True
+        # Another worker may have counted it: the database is the shared truth.
+        return self._impression_seen is not None and self._impression_seen(offer_id)
+
+
+def _invalid_reason(context: TrackingContext) -> str | None:
+    if context.bot:
+        return "bot"
+    if context.staff:
+        return "staff_preview"
+    if context.rate_limited:
+        return "rate_limited"
+    return None
+
+
+__all__ = ["AdCandidate", "DeliveryService", "ServedAd", "ServedFeed", "TrackingRefused"]

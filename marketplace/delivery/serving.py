@@ -1,0 +1,213 @@
+"""Reading what delivery serves from the database into immutable in-memory snapshots.
+
+The feed never queries the database to rank: a refresh loop calls `load_snapshot` and
+`load_shared_counts` every few seconds and swaps the results in. These are the only queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from marketplace.articles.services import PRIORITY_ORDER
+from marketplace.calendar import start_of_tokyo_day, tokyo_date, week_start
+from marketplace.delivery.decision import SharedCounts
+from marketplace.delivery.models import AdOffer, SlotOpportunity
+from marketplace.delivery.types import AdCandidate, FeedArticle
+from marketplace.lifecycle import DELIVERABLE_STATUSES, CreativeStatus, PlacementKind
+from marketplace.models import Article, Booking, CreativeVersion, Placement, Shop
+from marketplace.switches import is_disaster_mode
+from marketplace.targeting import parse_targeting
+from marketplace.vocab import ShopStatus
+
+ARTICLE_POOL = 300
+MAX_AD_TAGS = 8
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    loaded_at: datetime
+    disaster: bool
+    slots: dict[int, int]  # feed position -> placement id
+    candidates: dict[int, tuple[AdCandidate, ...]]  # placement id -> live bookings
+    landing_urls: dict[int, str]  # approved creative version -> its landing URL
+    articles: tuple[FeedArticle, ...]  # live articles, non-personalized order
+    tag_vocabulary: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def bookings(self) -> list[AdCandidate]:
+        return [b for group in self.candidates.values() for b in group]
+
+
+EMPTY = Snapshot(datetime.min, False, {}, {}, {}, ())
+
+
+def load_snapshot(session: Session, now: datetime, default_positions: Sequence[int]) -> Snapshot:
+    articles = _articles(session, now)
+    vocabulary = frozenset(tag for a in articles for tag in a.tags)
+    placements = list(
+        session.scalars(
+            select(Placement).where(
+                Placement.active.is_(True), Placement.kind == PlacementKind.IN_FEED
+            )
+        )
+    )
+    slots = _slots(placements, default_positions)
+    shares = {p.id: p.shares_per_week for p in placements}
+    today = tokyo_date(now)
+    rows = session.execute(
+        select(Booking, Shop, CreativeVersion)
+        .join(Shop, Shop.id == Booking.shop_id)
+        .join(CreativeVersion, CreativeVersion.creative_id == Booking.creative_id)
+        .where(Booking.status.in_(DELIVERABLE_STATUSES))
+        .where(Booking.placement_id.in_(list(slots.values()) or [-1]))
+        .where(Booking.first_week <= week_start(today) + timedelta(days=7))
+        .where(Booking.last_week >= week_start(today))
+        .where(Shop.status == ShopStatus.APPROVED)
+        .where(CreativeVersion.status == CreativeStatus.APPROVED)
+    ).all()
+    candidates: dict[int, list[AdCandidate]] = {}
+    for booking, shop, version in rows:
+        candidate = AdCandidate(
+            booking_id=booking.id,
+            placement_id=booking.placement_id,
+            shop_id=shop.id,
+            shop_name=shop.business_name,
+            shop_category=shop.category,
+            creative_version_id=version.id,
+            headline=version.headline,
+            body=version.body,
+            landing_url=version.landing_url,
+            image_url=None,
+            tags=extract_tags(f"{version.headline} {version.body}", vocabulary),
+            targeting=parse_targeting(booking.targeting),
+            share=booking.shares / shares[booking.placement_id],
+            starts_at=start_of_tokyo_day(booking.first_week),
+            ends_at=start_of_tokyo_day(booking.last_week + timedelta(days=7)),
+            unit_price_yen=booking.unit_price_yen,
+        )
+        candidates.setdefault(booking.placement_id, []).append(candidate)
+    # Clicks may arrive up to two hours after the offer, so every approved version keeps its URL.
+    landing = {
+        int(version_id): str(url)
+        for version_id, url in session.execute(
+            select(CreativeVersion.id, CreativeVersion.landing_url).where(
+                CreativeVersion.status == CreativeStatus.APPROVED
+            )
+        ).tuples()
+    }
+    return Snapshot(
+        loaded_at=now,
+        disaster=is_disaster_mode(session),
+        slots=slots,
+        candidates={p: tuple(sorted(c, key=lambda b: b.booking_id)) for p, c in candidates.items()},
+        landing_urls=landing,
+        articles=articles,
+        tag_vocabulary=vocabulary,
+    )
+
+
+def _slots(placements: Iterable[Placement], default_positions: Sequence[int]) -> dict[int, int]:
+    """Feed position -> placement. Placements without a position take the configured ones."""
+    slots: dict[int, int] = {}
+    unpositioned = []
+    for placement in sorted(placements, key=lambda p: p.id):
+        if placement.feed_position and placement.feed_position not in slots:
+            slots[placement.feed_position] = placement.id
+        elif not placement.feed_position:
+            unpositioned.append(placement.id)
+    free = [p for p in default_positions if p not in slots]
+    for position, placement_id in zip(free, unpositioned, strict=False):
+        slots[position] = placement_id
+    return slots
+
+
+def _articles(session: Session, now: datetime) -> tuple[FeedArticle, ...]:
+    statement = (
+        select(Article)
+        .where(Article.published_at <= now)
+        .where(or_(Article.expires_at.is_(None), Article.expires_at > now))
+        .order_by(PRIORITY_ORDER, Article.published_at.desc(), Article.id.desc())
+        .limit(ARTICLE_POOL)
+    )
+    return tuple(
+        FeedArticle(
+            article_id=a.id,
+            title=a.title,
+            summary=a.summary,
+            url=a.url,
+            category=a.category,
+            tags=tuple(a.tags or ()),
+            priority=a.priority,
+            published_at=a.published_at,
+        )
+        for a in session.scalars(statement)
+    )
+
+
+def extract_tags(text: str, vocabulary: Iterable[str]) -> tuple[str, ...]:
+    """Tags of the article vocabulary that an ad's text mentions, longest first.
+
+    Creatives carry no tags of their own; the words a shop writes are what the recommender
+    can relate to residents' reading, so an ad mentioning 「紅葉」 is scored like 紅葉 articles.
+    """
+    found = [t for t in sorted(vocabulary, key=lambda t: (-len(t), t)) if t and t in text]
+    kept: list[str] = []
+    for tag in found:
+        if not any(tag in longer for longer in kept):
+            kept.append(tag)
+    return tuple(kept[:MAX_AD_TAGS])
+
+
+def load_shared_counts(
+    session: Session, worker_id: str, bookings: Sequence[AdCandidate], now: datetime
+) -> SharedCounts:
+    """Offers, slots and today's per-resident counts recorded by every other worker."""
+    ids = [b.booking_id for b in bookings]
+    delivered: dict[int, int] = {}
+    if ids:
+        delivered = {
+            int(booking): int(count)
+            for booking, count in session.execute(
+                select(AdOffer.booking_id, func.count())
+                .where(AdOffer.booking_id.in_(ids), AdOffer.worker_id != worker_id)
+                .group_by(AdOffer.booking_id)
+            ).tuples()
+        }
+    opportunities: dict[int, int] = {}
+    windows: dict[tuple[int, datetime, datetime], int] = {}
+    for booking in bookings:
+        key = (booking.placement_id, booking.starts_at, booking.ends_at)
+        if key not in windows:
+            windows[key] = int(
+                session.scalar(
+                    select(func.coalesce(func.sum(SlotOpportunity.slots), 0)).where(
+                        SlotOpportunity.placement_id == booking.placement_id,
+                        SlotOpportunity.hour_start >= booking.starts_at,
+                        SlotOpportunity.hour_start < booking.ends_at,
+                        SlotOpportunity.worker_id != worker_id,
+                    )
+                )
+                or 0
+            )
+        opportunities[booking.booking_id] = windows[key]
+    day = tokyo_date(now)
+    caps = _caps(session, worker_id, day)
+    return SharedCounts(delivered=delivered, opportunities=opportunities, day=day, caps=caps)
+
+
+def _caps(session: Session, worker_id: str, day: date) -> dict[tuple[str, int], int]:
+    rows = session.execute(
+        select(AdOffer.resident_key, AdOffer.booking_id, func.count())
+        .where(
+            AdOffer.offered_at >= start_of_tokyo_day(day),
+            AdOffer.worker_id != worker_id,
+            AdOffer.resident_key.is_not(None),
+        )
+        .group_by(AdOffer.resident_key, AdOffer.booking_id)
+    ).tuples()
+    return {(str(key), int(booking)): int(count) for key, booking, count in rows}

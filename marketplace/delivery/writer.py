@@ -1,0 +1,260 @@
+"""The batching event writer: requests enqueue, one thread writes, nothing acknowledged is lost.
+
+* `submit` never blocks on the database: it appends to an in-memory queue.
+* A writer thread takes up to `batch_size` events, or what arrived within `flush_interval`, and
+  writes them in one transaction with INSERT … ON CONFLICT DO NOTHING keyed by offer id (and by
+  batch id for slot counts), so writing a batch twice changes nothing.
+* If the write fails for any reason (database down, connection killed, the writer failing half
+  way through), the whole batch is appended to a local append-only spool file and fsynced; the
+  transaction rolled back, so nothing of it is half-written. Spooled batches are replayed,
+  oldest first, once the database answers again; replays are idempotent.
+* `stop` drains the queue: every queued event is written or spooled before it returns.
+
+What is not covered: events still in the in-memory queue when the process is killed with
+SIGKILL (at most `flush_interval` worth) are lost; see docs/delivery.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from marketplace.delivery.events import Batch, Event, new_id
+from marketplace.delivery.models import AdClick, AdImpression, AdOffer, SlotOpportunity
+
+log = logging.getLogger(__name__)
+
+SPOOL_NAME = "delivery-events.jsonl"
+
+# Called between the inserts of a batch; tests use it to fail a writer half way through.
+FaultHook = Callable[[str], None]
+
+
+@dataclass
+class WriterStats:
+    written: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    failures: int = 0
+
+
+class EventWriter:
+    def __init__(
+        self,
+        engine: Engine,
+        spool_dir: Path,
+        *,
+        worker_id: str | None = None,
+        batch_size: int = 2000,
+        flush_interval: float = 0.2,
+        retry_interval: float = 2.0,
+        fault_hook: FaultHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.worker_id = worker_id or new_id()
+        self.spool_dir = Path(spool_dir)
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.retry_interval = retry_interval
+        self.fault_hook = fault_hook
+        self.stats = WriterStats()
+        self._queue: deque[Event] = deque()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._idle = threading.Event()
+        self._spool_lock = threading.Lock()
+        self._replay_lock = threading.Lock()
+        self._next_replay = 0.0
+        self._thread: threading.Thread | None = None
+
+    # -- request side -----------------------------------------------------------------------
+
+    def submit(self, event: Event) -> None:
+        """Queue an event; returns at once. Thread-safe (deque appends are atomic)."""
+        self._queue.append(event)
+        if len(self._queue) >= self.batch_size:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="delivery-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Flush everything queued (to the database or the spool), then stop the thread."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        # Whatever is still queued (the thread timed out or never ran) goes to the spool.
+        while self._queue:
+            self._spool(Batch.of(self.worker_id, self._take()))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until the queue is empty and the current batch is handled (for tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._idle.clear()
+            self._wake.set()
+            if self._idle.wait(0.05) and not self._queue:
+                return True
+        return False
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.replay_spool()
+                while self._queue:
+                    self._handle(Batch.of(self.worker_id, self._take()))
+            except Exception:  # the loop must outlive any one failure
+                log.exception("delivery writer loop failed; retrying")
+            self._idle.set()
+            if self._stopping.is_set() and not self._queue:
+                return
+
+    def _take(self) -> list[Event]:
+        events: list[Event] = []
+        while self._queue and len(events) < self.batch_size:
+            events.append(self._queue.popleft())
+        return events
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _handle(self, batch: Batch) -> None:
+        try:
+            self.write(batch)
+            self.stats.written += len(batch)
+        except Exception as exc:
+            self.stats.failures += 1
+            log.warning("delivery batch %s not written (%s); spooling", batch.batch_id, exc)
+            self._spool(batch)
+            self._next_replay = time.monotonic() + self.retry_interval
+
+    def write(self, batch: Batch) -> None:
+        """Write one batch in one transaction; idempotent."""
+        with self.engine.begin() as connection:
+            self._insert(connection, AdOffer.__table__, [_offer_row(o) for o in batch.offers])
+            self._fault("offers")
+            impressions = [t for t in batch.tracked if t.kind == "impression"]
+            clicks = [t for t in batch.tracked if t.kind == "click"]
+            self._insert(connection, AdImpression.__table__, [_tracked_row(t) for t in impressions])
+            self._fault("impressions")
+            self._insert(connection, AdClick.__table__, [_tracked_row(t) for t in clicks])
+            rows = [
+                {
+                    "batch_id": batch.batch_id,
+                    "placement_id": placement,
+                    "hour_start": hour,
+                    "worker_id": batch.worker_id,
+                    "slots": slots,
+                }
+                for (placement, hour), slots in batch.opportunities.items()
+            ]
+            self._insert(connection, SlotOpportunity.__table__, rows)
+            self._fault("opportunities")
+
+    def _fault(self, stage: str) -> None:
+        if self.fault_hook is not None:
+            self.fault_hook(stage)
+
+    @staticmethod
+    def _insert(connection: Connection, table: Any, rows: list[dict[str, object]]) -> None:
+        if not rows:
+            return
+        dialect = connection.dialect.name
+        statement: Any
+        if dialect == "postgresql":
+            statement = postgresql.insert(table).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            statement = sqlite.insert(table).on_conflict_do_nothing()
+        else:  # pragma: no cover - settings refuse other backends
+            statement = insert(table)
+        connection.execute(statement, rows)
+
+    # -- spool -------------------------------------------------------------------------------
+
+    @property
+    def spool_path(self) -> Path:
+        return self.spool_dir / SPOOL_NAME
+
+    def _spool(self, batch: Batch) -> None:
+        line = json.dumps(batch.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._spool_lock:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.spool_path, "a", encoding="utf-8") as spool:
+                spool.write(line)
+                spool.flush()
+                os.fsync(spool.fileno())
+        self.stats.spooled += len(batch)
+
+    def replay_spool(self, force: bool = False) -> int:
+        """Write spooled batches back, oldest first; returns how many batches were replayed.
+
+        The spool is first renamed aside, so batches failing meanwhile start a new spool. A
+        crash during replay leaves the renamed file, which the next replay picks up again.
+        """
+        if not force and time.monotonic() < self._next_replay:
+            return 0
+        with self._replay_lock:
+            return self._replay()
+
+    def _replay(self) -> int:
+        with self._spool_lock:
+            if self.spool_path.exists():
+                self.spool_path.rename(self.spool_dir / f"replaying-{time.time_ns()}.jsonl")
+        replayed = 0
+        for path in sorted(self.spool_dir.glob("replaying-*.jsonl")):
+            with open(path, encoding="utf-8") as spool:
+                lines = [line for line in spool if line.strip()]
+            try:
+                for number, line in enumerate(lines):
+                    try:
+                        batch = Batch.from_json(json.loads(line))
+                    except (ValueError, KeyError, TypeError):
+                        # A torn last line from a crash mid-append: the batch never completed
+                        # its fsync, so it was never acknowledged as spooled.
+                        log.error("%s line %d unreadable; skipped", path, number + 1)
+                        continue
+                    self.write(batch)
+                    self.stats.replayed += len(batch)
+                    replayed += 1
+            except Exception as exc:
+                log.warning("spool replay paused (%s); retrying later", exc)
+                self._next_replay = time.monotonic() + self.retry_interval
+                return replayed
+            path.unlink()
+        return replayed
+
+
+def _offer_row(offer: object) -> dict[str, object]:
+    values = dict(vars(offer))
+    values["id"] = values.pop("offer_id")
+    return values
+
+
+def _tracked_row(event: object) -> dict[str, object]:
+    values = dict(vars(event))
+    values.pop("kind")
+    return values

@@ -1,0 +1,174 @@
+"""Feed JSON API and ad tracking: `/api/feed`, `/i/{token}` (impression), `/c/{token}` (click)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from marketplace.delivery.service import (
+    DeliveryService,
+    ServedAd,
+    ServedFeed,
+    TrackingContext,
+    TrackingRefused,
+)
+from marketplace.delivery.tracking import (
+    CLICK_RATE_RULES,
+    IMPRESSION_RATE_RULES,
+    OfferToken,
+    anonymise_ip,
+    is_bot,
+)
+from marketplace.delivery.types import ANONYMOUS, Audience
+from portal_plugin.auth import current_staff
+from portal_plugin.context import context
+from portal_plugin.delivery_runtime import delivery_service
+from portal_plugin.routes.residents import ResidentRefused, resolve_resident
+from portal_plugin.web import json_error
+
+MAX_LIMIT = 50
+DEFAULT_LIMIT = 10
+
+
+class LimitError(ValueError):
+    pass
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise LimitError(f"limit は 1 から {MAX_LIMIT} までの整数で指定してください")
+    return int(raw)
+
+
+def audience_of(request: Request) -> Audience:
+    """The viewer; an untrusted or missing token gives the anonymous feed, never an error."""
+    try:
+        identity = resolve_resident(request)
+    except ResidentRefused:
+        return ANONYMOUS
+    if identity is None:
+        return ANONYMOUS
+    return Audience(
+        key=identity.external_id,
+        age_band=identity.age_band.value if identity.age_band else None,
+        household=identity.household.value if identity.household else None,
+        district=identity.district,
+        interests=identity.interests,
+        consent=identity.personalization_consent,
+    )
+
+
+def service_or_error(request: Request) -> DeliveryService | Response:
+    service = delivery_service(context(request))
+    if service is None:
+        return json_error(503, "delivery_unavailable", "配信サービスを準備中です")
+    return service
+
+
+def feed_json(request: Request, feed: ServedFeed) -> dict[str, Any]:
+    prefix = request.scope.get("root_path", "")
+    items: list[dict[str, Any]] = []
+    for item in feed.items:
+        if isinstance(item, ServedAd):
+            ad = item.slot.ad
+            items.append(
+                {
+                    "type": "ad",
+                    "position": item.slot.position,
+                    "label": "広告",
+                    "shop_name": ad.shop_name,
+                    "headline": ad.headline,
+                    "body": ad.body,
+                    "click_url": f"{prefix}/c/{item.click_token}",
+                    "impression_url": f"{prefix}/i/{item.impression_token}",
+                }
+            )
+        else:
+            items.append(
+                {
+                    "type": "article",
+                    "id": item.article_id,
+                    "title": item.title,
+                    "summary": item.summary,
+                    "url": item.url,
+                    "category": item.category,
+                    "priority": item.priority.value,
+                }
+            )
+    return {
+        "personalized": feed.personalized,
+        "ads_suppressed": feed.ads_suppressed,
+        "items": items,
+    }
+
+
+async def api_feed(request: Request) -> Response:
+    try:
+        limit = parse_limit(request.query_params.get("limit"))
+    except LimitError as exc:
+        return json_error(
+            422, "validation_error", str(exc), fields=[{"field": "limit", "message": str(exc)}]
+        )
+    service = service_or_error(request)
+    if isinstance(service, Response):
+        return service
+    feed = service.feed(audience_of(request), limit)
+    return JSONResponse(feed_json(request, feed), headers={"Cache-Control": "no-store"})
+
+
+def tracking_context(request: Request, offer: OfferToken, rules: str) -> TrackingContext:
+    ip_prefix = anonymise_ip(request.client.host if request.client else None)
+    limiter = context(request).rate_limiter
+    limited = not limiter.hit(rules, "ad-ip", ip_prefix or "unknown")
+    if offer.resident_key:
+        limited = not limiter.hit(rules, "ad-resident", offer.resident_key) or limited
+    staff = "session" in request.scope and current_staff(request) is not None
+    return TrackingContext(
+        bot=is_bot(request.headers.get("user-agent")),
+        staff=staff,
+        rate_limited=limited,
+        ip_prefix=ip_prefix,
+    )
+
+
+def refused(reason: str) -> Response:
+    return json_error(400, "invalid_tracking_token", f"無効な計測トークンです: {reason}")
+
+
+async def impression(request: Request) -> Response:
+    service = service_or_error(request)
+    if isinstance(service, Response):
+        return service
+    try:
+        offer = service.read_impression(request.path_params["token"])
+        service.impression(offer, tracking_context(request, offer, IMPRESSION_RATE_RULES))
+    except TrackingRefused as exc:
+        return refused(exc.reason)
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+async def click(request: Request) -> Response:
+    service = service_or_error(request)
+    if isinstance(service, Response):
+        return service
+    try:
+        offer = service.read_click(request.path_params["token"])
+        tracking = tracking_context(request, offer, CLICK_RATE_RULES)
+        # May look up the impression in the database (a read), so off the event loop.
+        landing = await run_in_threadpool(service.click, offer, tracking)
+    except TrackingRefused as exc:
+        return refused(exc.reason)
+    return RedirectResponse(landing, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/api/feed", api_feed, methods=["GET"], name="api_feed"),
+    Route("/i/{token}", impression, methods=["GET"], name="ad_impression"),
+    Route("/c/{token}", click, methods=["GET"], name="ad_click"),
+]

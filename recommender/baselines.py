@@ -1,0 +1,115 @@
+"""Non-personalised baselines every evaluation reports beside the model.
+
+Global popularity ranks items by how many distinct users interacted with them. Segment
+popularity does the same within the user's audience segment (by default age band x household,
+read from user features named ``age:…`` and ``household:…``), shrunk towards global popularity
+for small segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.base import Recommender, Users
+from recommender.dataset import Dataset
+
+DEFAULT_SEGMENT_PREFIXES = ("age", "household")
+
+
+def item_popularity(dataset: Dataset) -> np.ndarray:
+    """Distinct users per item, as float32."""
+    return np.asarray(dataset.interactions.getnnz(axis=0), dtype=np.float32)
+
+
+class PopularityRecommender(Recommender):
+    def __init__(self) -> None:
+        self._popularity: np.ndarray | None = None
+
+    def _fit(self, dataset: Dataset) -> None:
+        self._popularity = item_popularity(dataset)
+
+    def _score(self, users: Users) -> np.ndarray:
+        assert self._popularity is not None
+        return np.tile(self._popularity, (len(users.external), 1))
+
+
+class SegmentPopularityRecommender(Recommender):
+    def __init__(
+        self, prefixes: Sequence[str] = DEFAULT_SEGMENT_PREFIXES, shrinkage: float = 20.0
+    ) -> None:
+        self.prefixes = tuple(prefixes)
+        self.shrinkage = shrinkage  # pseudo-users of global popularity added to each segment
+        self._columns: list[np.ndarray] = []
+        self._codes: dict[int, int] = {}
+        self._table: np.ndarray | None = None
+        self._fallback: np.ndarray | None = None
+
+    @property
+    def segment_features_found(self) -> bool:
+        return any(len(c) for c in self._columns)
+
+    def _segment_codes(self, features: sp.csr_matrix) -> np.ndarray:
+        # Mixed-radix code: one digit per prefix, 0 = "no such feature", i+1 = the i-th value.
+        code = np.zeros(features.shape[0], dtype=np.int64)
+        for columns in self._columns:
+            digit = np.zeros(features.shape[0], dtype=np.int64)
+            if len(columns):
+                sub = features[:, columns].toarray()
+                has = sub.any(axis=1)
+                digit[has] = sub[has].argmax(axis=1) + 1
+            code = code * (len(columns) + 1) + digit
+        return code
+
+    def _fit(self, dataset: Dataset) -> None:
+        n_users = dataset.n_users
+        self._columns = []
+        if dataset.user_features is not None:
+            names = dataset.user_features.names.external_ids.astype(str)
+            for prefix in self.prefixes:
+                self._columns.append(np.flatnonzero(np.char.startswith(names, prefix + ":")))
+            features = dataset.user_features.matrix
+        else:
+            features = sp.csr_matrix((n_users, 0), dtype=np.float32)
+        codes = self._segment_codes(features)
+        unique, inverse = np.unique(codes, return_inverse=True)
+        self._codes = {int(c): i for i, c in enumerate(unique)}
+        membership = sp.csr_matrix(
+            (np.ones(n_users, np.float32), (inverse, np.arange(n_users))),
+            shape=(len(unique), n_users),
+        )
+        binary = dataset.interactions.copy()
+        binary.data[:] = 1.0
+        counts = np.asarray((membership @ binary).todense(), dtype=np.float32)
+        sizes = np.bincount(inverse, minlength=len(unique)).astype(np.float32)
+        global_rate = item_popularity(dataset) / max(n_users, 1)
+        self._fallback = global_rate
+        self._table = (counts + self.shrinkage * global_rate[None, :]) / (
+            sizes[:, None] + self.shrinkage
+        )
+
+    def _score(self, users: Users) -> np.ndarray:
+        assert self._table is not None and self._fallback is not None
+        dataset = self.dataset
+        features = sp.csr_matrix(users.features, copy=True)
+        warm = np.flatnonzero(users.warm)
+        if len(warm) and dataset.user_features is not None:
+            features = sp.csr_matrix(
+                sp.vstack(
+                    [
+                        features[np.flatnonzero(~users.warm)],
+                        dataset.user_features.matrix[users.internal[warm]],
+                    ]
+                )
+            )
+            order = np.concatenate([np.flatnonzero(~users.warm), warm])
+            features = features[np.argsort(order)]
+        codes = self._segment_codes(features)
+        rows = np.array([self._codes.get(int(c), -1) for c in codes], dtype=np.int64)
+        scores = np.empty((len(rows), self._table.shape[1]), dtype=np.float32)
+        known = rows >= 0
+        scores[known] = self._table[rows[known]]
+        scores[~known] = self._fallback  # a segment unseen in training
+        return scores

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from marketplace.delivery.decision import AdDecider, DeliveryLedger, SharedCounts
+from marketplace.delivery.pacing import PacingParams
+from marketplace.delivery.relevance import AdRelevance, TagProfileScorer, UniformScorer
+from marketplace.delivery.types import ANONYMOUS, Audience
+from marketplace.targeting import parse_targeting
+from tests.marketplace.delivery.factories import START, ad
+
+NOW = START + timedelta(hours=10)
+PERSON = Audience("r1", "70+", "elderly_only", "ohto", ("除雪",), consent=True)
+
+
+def decider(cap: int = 3, scorer: object | None = None) -> AdDecider:
+    relevance = AdRelevance(scorer or UniformScorer(), [PERSON])  # type: ignore[arg-type]
+    return AdDecider(DeliveryLedger(), PacingParams(), cap, relevance)
+
+
+def test_frequency_cap_per_resident_per_day() -> None:
+    d = decider(cap=2)
+    booking = ad(1, share=1.0)
+    picks = [d.pick([booking], PERSON, frozenset(), NOW) for _ in range(4)]
+    assert picks[:2] == [booking, booking] and picks[2:] == [None, None]
+    # The next Tokyo day starts a new count.
+    assert d.pick([booking], PERSON, frozenset(), NOW + timedelta(days=1)) == booking
+
+
+def test_frequency_cap_counts_other_workers() -> None:
+    d = decider(cap=2)
+    d.ledger.shared = SharedCounts(day=(NOW + timedelta(hours=9)).date(), caps={("r1", 1): 2})
+    assert d.pick([ad(1, share=1.0)], PERSON, frozenset(), NOW) is None
+
+
+def test_anonymous_and_non_consenting_see_only_untargeted_ads() -> None:
+    targeted = ad(1, share=1.0, targeting=parse_targeting({"age_bands": ["70+"]}))
+    assert decider().pick([targeted], ANONYMOUS, frozenset(), NOW) is None
+    no_consent = Audience("r9", "70+", None, None, consent=False)
+    assert decider().pick([targeted], no_consent, frozenset(), NOW) is None
+    assert decider().pick([targeted], PERSON, frozenset(), NOW) == targeted
+
+
+def test_excluded_shops_and_expired_bookings_are_skipped() -> None:
+    d = decider()
+    assert d.pick([ad(1, share=1.0)], PERSON, frozenset({1}), NOW) is None
+    assert d.pick([ad(2, share=1.0)], PERSON, frozenset(), START - timedelta(seconds=1)) is None
+
+
+def test_every_live_booking_counts_the_opportunity() -> None:
+    d = decider()
+    d.pick([ad(1, share=0.5), ad(2, share=0.5)], PERSON, frozenset({1, 2}), NOW)
+    assert d.ledger.local_totals() == ({}, {1: 1, 2: 1})
+
+
+def test_relevance_prefers_the_matching_ad() -> None:
+    scorer = TagProfileScorer.fit(
+        [("r1", "70+", "elderly_only", ("category:除雪", "tag:除雪車"))] * 5
+        + [("r2", "20-29", "single", ("category:観光", "tag:紅葉"))] * 5
+    )
+    reference = [PERSON, Audience("r2", "20-29", "single", None, consent=True)]
+    d = AdDecider(DeliveryLedger(), PacingParams(), 3, AdRelevance(scorer, reference))
+    snow = ad(1, share=0.4, tags=("除雪車",))
+    leaves = ad(2, share=0.4, tags=("紅葉",))
+    assert d.pick([leaves, snow], PERSON, frozenset(), NOW) == snow
+    young = Audience("r2", "20-29", "single", None, consent=True)
+    assert d.pick([snow, leaves], young, frozenset(), NOW) == leaves

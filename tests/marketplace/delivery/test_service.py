@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from marketplace.db import make_engine, make_session_factory
+from marketplace.delivery.models import AdOffer, SlotOpportunity
+from marketplace.delivery.relevance import UniformScorer
+from marketplace.delivery.service import DeliveryService
+from marketplace.delivery.tracking import TokenSigner
+from marketplace.delivery.types import Audience
+from marketplace.delivery.writer import EventWriter
+from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
+
+
+@pytest.fixture
+def world(world_engine: Engine) -> World:  # noqa: F811
+    return build_world(world_engine)
+
+
+def worker(engine: Engine, tmp_path: Path, name: str) -> DeliveryService:
+    writer = EventWriter(engine, tmp_path / name, flush_interval=0.01)
+    service = DeliveryService(
+        make_session_factory(engine), writer, TokenSigner("s" * 40), "r" * 40, UniformScorer()
+    )
+    writer.start()
+    service.refresh()
+    return service
+
+
+def test_two_workers_agree_on_pacing_through_the_database(world: World, tmp_path: Path) -> None:
+    workers = [worker(world.engine, tmp_path, "a"), worker(world.engine, tmp_path, "b")]
+    # Uneven load: worker a serves three feeds for every one of b's.
+    for n in range(600):
+        service = workers[0] if n % 4 else workers[1]
+        service.feed(Audience(f"res-{n % 97}", consent=False), 10)
+        if n % 25 == 0:
+            for w in workers:
+                assert w.writer.flush()
+                w.refresh()
+    for w in workers:
+        w.stop()
+    with Session(world.engine) as session:
+        for booking_id in world.bookings:
+            placement = session.scalar(
+                select(AdOffer.placement_id).where(AdOffer.booking_id == booking_id).limit(1)
+            )
+            delivered = session.scalar(select(func.count()).where(AdOffer.booking_id == booking_id))
+            slots = session.scalar(
+                select(func.sum(SlotOpportunity.slots)).where(
+                    SlotOpportunity.placement_id == placement
+                )
+            )
+            assert slots and delivered
+            share = delivered / slots
+            assert abs(share - 0.5) / 0.5 <= 0.05, (booking_id, delivered, slots)
+
+
+def test_feeds_are_served_from_memory_while_the_database_is_down(
+    world: World, tmp_path: Path
+) -> None:
+    service = worker(world.engine, tmp_path, "c")
+    before = service.feed(Audience("res-1", consent=False), 10)
+    dead = make_session_factory(make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none"))
+    service.session_factory = dead
+    assert service.refresh() is False and service.last_refresh_error
+    during = service.feed(Audience("res-2", consent=False), 10)
+    assert len(during.items) == len(before.items) == 10
+    service.stop()

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+
+from marketplace.db import make_engine
+from marketplace.delivery.events import Batch, OfferEvent, OpportunityEvent, TrackedEvent, new_id
+from marketplace.delivery.models import AdImpression, AdOffer, SlotOpportunity
+from marketplace.delivery.writer import EventWriter
+
+AT = datetime(2026, 11, 3, 3, 15, tzinfo=UTC)
+
+
+def offer(booking_id: int, offer_id: str | None = None) -> OfferEvent:
+    return OfferEvent(
+        offer_id=offer_id or new_id(),
+        booking_id=booking_id,
+        placement_id=booking_id,
+        creative_version_id=1,
+        shop_id=1,
+        resident_key="k",
+        age_band="70+",
+        household="single",
+        district="ohto",
+        personalized=True,
+        position=3,
+        worker_id="w",
+        offered_at=AT,
+    )
+
+
+def impression(event: OfferEvent) -> TrackedEvent:
+    return TrackedEvent("impression", event.offer_id, event.booking_id, AT, True)
+
+
+def counts(engine: Engine, booking_id: int) -> tuple[int, int, int]:
+    with engine.connect() as c:
+        offers = c.scalar(select(func.count()).where(AdOffer.booking_id == booking_id))
+        shown = c.scalar(select(func.count()).where(AdImpression.booking_id == booking_id))
+        slots = c.scalar(
+            select(func.coalesce(func.sum(SlotOpportunity.slots), 0)).where(
+                SlotOpportunity.placement_id == booking_id
+            )
+        )
+    return int(offers or 0), int(shown or 0), int(slots or 0)
+
+
+@pytest.fixture
+def booking_id() -> int:
+    return random.randint(10**6, 10**9)
+
+
+@pytest.fixture
+def writer(engine: Engine, tmp_path: Path) -> Iterator[EventWriter]:
+    writer = EventWriter(engine, tmp_path / "spool", flush_interval=0.02, retry_interval=0.0)
+    yield writer
+    writer.stop()
+
+
+def submit_many(writer: EventWriter, booking_id: int, n: int) -> list[OfferEvent]:
+    offers = [offer(booking_id) for _ in range(n)]
+    for event in offers:
+        writer.submit(event)
+        writer.submit(impression(event))
+        writer.submit(OpportunityEvent(booking_id, 2, AT))
+    return offers
+
+
+def test_batches_are_written_and_idempotent(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    writer.start()
+    offers = submit_many(writer, booking_id, 300)
+    assert writer.flush()
+    assert counts(engine, booking_id) == (300, 300, 600)
+    batch = Batch.of("w", [*offers[:10], impression(offers[0])])
+    writer.write(batch)  # a replay of events already stored
+    writer.write(Batch.from_json(batch.to_json()))
+    assert counts(engine, booking_id) == (300, 300, 600)
+
+
+def test_graceful_stop_flushes_the_queue(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    writer.flush_interval = 5.0  # the thread would otherwise sleep past the submits
+    writer.start()
+    submit_many(writer, booking_id, 50)
+    writer.stop()
+    assert counts(engine, booking_id) == (50, 50, 100)
+
+
+@pytest.mark.fault
+def test_a_writer_failing_mid_batch_loses_and_duplicates_nothing(
+    engine: Engine, tmp_path: Path, booking_id: int
+) -> None:
+    failures = {"left": 2}
+
+    def fail_after_offers(stage: str) -> None:
+        if stage == "impressions" and failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("writer crashed mid-batch")
+
+    writer = EventWriter(
+        engine, tmp_path / "spool", flush_interval=0.02, retry_interval=0.0,
+        fault_hook=fail_after_offers,
+    )  # fmt: skip
+    writer.start()
+    submit_many(writer, booking_id, 200)
+    assert writer.flush()
+    writer.replay_spool(force=True)
+    writer.stop()
+    assert writer.stats.failures >= 1
+    assert counts(engine, booking_id) == (200, 200, 400)
+    assert not list((tmp_path / "spool").glob("*.jsonl"))
+
+
+@pytest.mark.fault
+def test_database_down_spools_then_replays_exactly(
+    engine: Engine, tmp_path: Path, booking_id: int, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        dead = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+    else:
+        dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    writer = EventWriter(dead, tmp_path / "spool", flush_interval=0.02, retry_interval=0.0)
+    writer.start()
+    submit_many(writer, booking_id, 120)
+    assert writer.flush()
+    writer.stop()
+    assert writer.stats.spooled == 120 * 4 and counts(engine, booking_id) == (0, 0, 0)
+    # The database is back: a writer on the same spool replays it, twice for good measure.
+    revived = EventWriter(engine, tmp_path / "spool", retry_interval=0.0)
+    assert revived.replay_spool(force=True) >= 1
+    assert counts(engine, booking_id) == (120, 120, 240)
+    (tmp_path / "spool").mkdir(exist_ok=True)
+    assert revived.replay_spool(force=True) == 0
+    assert counts(engine, booking_id) == (120, 120, 240)
+    dead.dispose()
+
+
+@pytest.mark.fault
+@pytest.mark.postgres
+def test_connection_killed_mid_batch_on_postgres(
+    engine: Engine, tmp_path: Path, booking_id: int, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL")
+    own = make_engine(database_url)
+    admin = make_engine(database_url)
+    killed = {"done": False}
+
+    def kill_my_connection(stage: str) -> None:
+        if stage == "offers" and not killed["done"]:
+            killed["done"] = True
+            with admin.begin() as c:
+                c.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND state = 'idle in transaction'"
+                    )
+                )
+
+    writer = EventWriter(
+        own, tmp_path / "spool", flush_interval=0.02, retry_interval=0.0,
+        fault_hook=kill_my_connection,
+    )  # fmt: skip
+    writer.start()
+    submit_many(writer, booking_id, 150)
+    assert writer.flush()
+    writer.replay_spool(force=True)
+    writer.stop()
+    assert killed["done"] and writer.stats.failures >= 1
+    assert counts(engine, booking_id) == (150, 150, 300)
+    own.dispose()
+    admin.dispose()
+
+
+def test_spooled_batches_round_trip() -> None:
+    event = offer(5)
+    batch = Batch.of(
+        "w", [event, impression(event), OpportunityEvent(5, 2, AT + timedelta(hours=1))]
+    )
+    again = Batch.from_json(batch.to_json())
+    assert again.offers == batch.offers and again.tracked == batch.tracked
+    assert again.opportunities == batch.opportunities and again.batch_id == batch.batch_id
