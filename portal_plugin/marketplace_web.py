@@ -76,7 +76,10 @@ def status_code(exc: MarketplaceError) -> int:
 
 def localize(exc: MarketplaceError) -> str:
     """The error in the request's language: translate the template, then fill it in."""
-    return _(exc.template).format(**exc.params)
+    params = {
+        key: _(value) if isinstance(value, str) else value for key, value in exc.params.items()
+    }
+    return _(exc.template).format(**params)
 
 
 def error_json(exc: MarketplaceError) -> JSONResponse:

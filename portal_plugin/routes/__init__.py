@@ -15,6 +15,7 @@ from portal_plugin.routes import (
     shop_accounts,
     shop_creatives,
     shop_portal,
+    staff_api,
     staff_auth,
     staff_inventory,
     staff_review,
@@ -33,6 +34,7 @@ ROUTE_MODULES = [
     staff_review,
     staff_inventory,
     marketplace_api,
+    staff_api,
     openapi,
 ]
 

@@ -123,6 +123,7 @@ def test_validation_errors_name_the_field(client: TestClient, session: Session) 
         "/api/marketplace/quotes?lang=en", json={**base, "weeks": 0}, headers=auth
     )
     assert english.status_code == 422
+    assert english.json()["error"]["message"] == "Length (weeks) must be between 1 and 52"
     assert client.post("/api/marketplace/quotes", content=b"[1]", headers=auth).status_code == 422
     missing_key = client.post("/api/marketplace/bookings", json=base, headers=auth)
     assert missing_key.json()["error"]["field"] == "idempotency_key"
@@ -166,6 +167,7 @@ def test_openapi_document(client: TestClient) -> None:
         "/api/marketplace/bookings/{id}",
         "/api/marketplace/bookings/{id}/confirm",
         "/api/marketplace/bookings/{id}/cancel",
+        "/api/marketplace/bookings/{id}/creative",
         "/api/marketplace/creatives",
     }
     assert set(paths["/api/marketplace/bookings"]) == {"get", "post"}
