@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from marketplace.db import normalise_database_url
+from marketplace.invoice_number import is_valid_invoice_registration_number
 
 DEFAULT_DATABASE_URL = "sqlite:///var/portal.db"
 
@@ -44,6 +45,16 @@ class Settings(BaseSettings):
     delivery_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
     delivery_ad_positions: tuple[int, ...] = (3, 8)
     delivery_frequency_cap: int = Field(default=3, ge=1, le=100)
+    # Qualified invoices (適格請求書): who issues them, and how tax is rounded once per rate.
+    invoice_issuer_name: str | None = Field(default=None, max_length=120)
+    invoice_issuer_registration_number: str | None = None
+    invoice_tax_rounding: Literal["floor", "ceil", "half_up"] = "floor"
+    invoice_due_days: int = Field(default=30, ge=1, le=90)
+    # Bookings longer than this many weeks are invoiced month by month.
+    invoice_monthly_after_weeks: int = Field(default=5, ge=1, le=52)
+    invoice_bank_account: str = Field(default="", max_length=200)
+    stripe_publishable_key: str | None = None
+    stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
     # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
     ad_standards_path: Path | None = None
 
@@ -106,6 +117,28 @@ class Settings(BaseSettings):
         if any(p < 1 for p in value) or len(set(value)) != len(value):
             raise ValueError("feed positions must be distinct whole numbers of 1 or more")
         return tuple(sorted(value))
+
+    @field_validator("invoice_issuer_name")
+    @classmethod
+    def _issuer_name(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
+    @field_validator("invoice_issuer_registration_number")
+    @classmethod
+    def _issuer_number(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = value.strip()
+        if not is_valid_invoice_registration_number(value):
+            raise ValueError("must be T followed by 13 digits with a valid check digit")
+        return value
+
+    @field_validator("stripe_publishable_key")
+    @classmethod
+    def _publishable_key(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"pk_(test|live)_[A-Za-z0-9]+", value):
+            raise ValueError("must look like pk_test_… or pk_live_…")
+        return value or None
 
     @property
     def is_sqlite(self) -> bool:

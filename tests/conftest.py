@@ -52,8 +52,6 @@ def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
         outer = connection.begin()
-        # On SQLite, make_engine emits BEGIN itself (marketplace.db), so a first SAVEPOINT can
-        # no longer escape this rollback.
         yield connection
         outer.rollback()
 

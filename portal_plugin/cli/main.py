@@ -8,6 +8,7 @@ import typer
 
 from portal_plugin.cli import (
     articles_cmds,
+    billing_cmds,
     db_cmds,
     identity_cmds,
     marketplace_cmds,
@@ -29,6 +30,7 @@ app.add_typer(db_cmds.app, name="db", help="Database migrations.")
 app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
 app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
+app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the ledger.")
 app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)

@@ -6,6 +6,9 @@ from starlette.routing import BaseRoute
 
 from portal_plugin.routes import (
     articles,
+    billing_finance,
+    billing_shop,
+    billing_webhook,
     delivery,
     feed,
     health,
@@ -36,6 +39,9 @@ ROUTE_MODULES = [
     marketplace_api,
     staff_api,
     openapi,
+    billing_webhook,
+    billing_finance,
+    billing_shop,
 ]
 
 
