@@ -140,6 +140,12 @@ def run_wrk(url: str, connections: int, duration: int, script: Path | None) -> d
     }
 
 
+def measure(url: str, args: argparse.Namespace, script: Path | None) -> dict[str, float]:
+    """A 3-second warm-up, then the measured run."""
+    run_wrk(url, args.connections, 3, script)
+    return run_wrk(url, args.connections, args.duration, script)
+
+
 def _ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -180,10 +186,7 @@ def main() -> None:
                 sample = response.read()
             ads = sum(1 for item in json.loads(sample)["items"] if item["type"] == "ad")
             script = lua_script(tokens, Path(folder))
-            run_wrk(f"http://127.0.0.1:{feed_port}{FEED_PATH}", args.connections, 3, script)
-            feed = run_wrk(
-                f"http://127.0.0.1:{feed_port}{FEED_PATH}", args.connections, args.duration, script
-            )
+            feed = measure(f"http://127.0.0.1:{feed_port}{FEED_PATH}", args, script)
         finally:
             feed_server.terminate()
             feed_server.wait(30)
@@ -192,10 +195,7 @@ def main() -> None:
             "bench.bare_app:create_bare_app", bare_port, {"BARE_BODY_BYTES": str(len(sample))}
         )
         try:
-            run_wrk(f"http://127.0.0.1:{bare_port}/feed", args.connections, 3, None)
-            bare = run_wrk(
-                f"http://127.0.0.1:{bare_port}/feed", args.connections, args.duration, None
-            )
+            bare = measure(f"http://127.0.0.1:{bare_port}/feed", args, None)
         finally:
             bare_server.terminate()
             bare_server.wait(30)
