@@ -5,6 +5,7 @@ Each package that owns tables adds its models import here.
 
 from __future__ import annotations
 
+import analytics.models  # noqa: F401
 import billing.models  # noqa: F401
 import marketplace.delivery.models
 import marketplace.models  # noqa: F401

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     invoice_bank_account: str = Field(default="", max_length=200)
     stripe_publishable_key: str | None = None
     stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
+    # Raw ad and interaction events are deleted this many months after they happen (rollups stay).
+    raw_event_retention_months: int = Field(default=13, ge=1, le=120)
     # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
     ad_standards_path: Path | None = None
 

@@ -12,7 +12,9 @@ from portal_plugin.cli import (
     db_cmds,
     identity_cmds,
     marketplace_cmds,
+    privacy_cmds,
     recommender_cmds,
+    report_cmds,
     seed_cmds,
     serve_cmds,
     simulate_cmds,
@@ -29,8 +31,10 @@ app = typer.Typer(
 app.add_typer(db_cmds.app, name="db", help="Database migrations.")
 app.add_typer(articles_cmds.app, name="articles", help="Municipal articles from the host CMS.")
 app.add_typer(staff_cmds.app, name="staff", help="City staff accounts.")
-app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
 app.add_typer(billing_cmds.app, name="billing", help="Invoices, payments and the ledger.")
+app.add_typer(report_cmds.app, name="report", help="Finance reports: the offset of running costs.")
+app.add_typer(privacy_cmds.app, name="privacy", help="Residents' data: forget, retention.")
+app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthetic city.")
 app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)

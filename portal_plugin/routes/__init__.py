@@ -11,6 +11,8 @@ from portal_plugin.routes import (
     billing_webhook,
     delivery,
     feed,
+    finance,
+    finance_costs,
     health,
     marketplace_api,
     openapi,
@@ -18,9 +20,11 @@ from portal_plugin.routes import (
     shop_accounts,
     shop_creatives,
     shop_portal,
+    shop_reports,
     staff_auth,
     staff_inventory,
     staff_review,
+    transparency,
 )
 
 ROUTE_MODULES = [
@@ -30,15 +34,19 @@ ROUTE_MODULES = [
     feed,
     delivery,
     staff_auth,
+    billing_webhook,
+    billing_finance,
+    finance,
+    finance_costs,
+    transparency,
     shop_accounts,
     shop_portal,
     shop_creatives,
+    shop_reports,
     staff_review,
     staff_inventory,
     marketplace_api,
     openapi,
-    billing_webhook,
-    billing_finance,
     billing_shop,
 ]
 

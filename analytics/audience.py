@@ -1,0 +1,123 @@
+"""Distinct residents reached per booking and audience cell: the counts k-anonymity needs.
+
+Counted from raw offers with a valid impression (`resident_key` is delivery's keyed hash; an
+anonymous viewer has none and is never counted as a resident). Raw events are deleted after
+the retention period, so counts are also kept as snapshots in `audience_reach`. A report uses
+the larger of the live count and the snapshot: both are lower bounds of the true number (the
+live one misses purged events, the snapshot misses later ones), so suppression decided on them
+is conservative: it can hide more than needed, never less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from analytics.models import AudienceReach
+from analytics.privacy import DIMENSIONS
+from marketplace.db import utcnow
+from marketplace.delivery.models import AdImpression, AdOffer
+
+REACH_COLUMNS = ["dimension", "value", "residents"]
+
+
+def live_reach(session: Session, booking_id: int) -> pd.DataFrame:
+    """Distinct residents per cell from the raw events still held (REACH_COLUMNS).
+
+    One pass: the distinct (resident, segment) pairs come back from SQL (at most one row per
+    resident and segment), and pandas counts residents per cell.
+    """
+    pairs = session.execute(
+        select(AdOffer.resident_key, AdOffer.age_band, AdOffer.household, AdOffer.district)
+        .join(AdImpression, AdImpression.offer_id == AdOffer.id)
+        .where(
+            AdOffer.booking_id == booking_id,
+            AdOffer.resident_key.is_not(None),
+            AdImpression.valid.is_(True),
+        )
+        .distinct()
+    ).tuples()
+    frame = pd.DataFrame(list(pairs), columns=["key", *DIMENSIONS])
+    rows: list[tuple[str, str, int]] = [("total", "all", int(frame["key"].nunique()))]
+    for dimension in DIMENSIONS:
+        counts = frame.groupby(dimension)["key"].nunique()
+        rows.extend((dimension, str(value), int(n)) for value, n in counts.items())
+    return pd.DataFrame(rows, columns=REACH_COLUMNS)
+
+
+def stored_reach(session: Session, booking_id: int) -> pd.DataFrame:
+    rows = session.execute(
+        select(AudienceReach.dimension, AudienceReach.value, AudienceReach.residents).where(
+            AudienceReach.booking_id == booking_id
+        )
+    ).tuples()
+    return pd.DataFrame(list(rows), columns=REACH_COLUMNS)
+
+
+def reach(
+    session: Session, booking_id: int, store: bool = True, final_after: datetime | None = None
+) -> pd.DataFrame:
+    """The best lower bound per cell: max(live, snapshot); saved back as the new snapshot.
+
+    A snapshot taken after `final_after` (the booking's last event can no longer change) is
+    final and is returned without touching the raw events.
+    """
+    if final_after is not None:
+        taken = session.scalar(
+            select(func.min(AudienceReach.computed_at)).where(
+                AudienceReach.booking_id == booking_id
+            )
+        )
+        if taken is not None and taken >= final_after:
+            return stored_reach(session, booking_id)
+    merged = pd.concat([live_reach(session, booking_id), stored_reach(session, booking_id)])
+    if merged.empty:
+        return pd.DataFrame(columns=REACH_COLUMNS)
+    best = merged.groupby(["dimension", "value"], as_index=False).agg(
+        residents=("residents", "max")
+    )
+    if store:
+        _save(session, booking_id, best)
+    return best
+
+
+def _save(session: Session, booking_id: int, best: pd.DataFrame) -> None:
+    session.execute(delete(AudienceReach).where(AudienceReach.booking_id == booking_id))
+    now = utcnow()
+    session.add_all(
+        AudienceReach(
+            booking_id=booking_id,
+            dimension=str(row["dimension"]),
+            value=str(row["value"]),
+            residents=int(row["residents"]),
+            computed_at=now,
+        )
+        for row in best.to_dict("records")
+    )
+    session.flush()
+
+
+def snapshot(session: Session, booking_ids: Iterable[int]) -> int:
+    """Save reach snapshots for these bookings (before their raw events are purged)."""
+    count = 0
+    for booking_id in booking_ids:
+        reach(session, booking_id, store=True)
+        count += 1
+    return count
+
+
+def placement_reach(session: Session, booking_ids: Iterable[int]) -> pd.DataFrame:
+    """A lower bound of the placement's residents per cell: the largest booking's count."""
+    ids = list(booking_ids)
+    if not ids:
+        return pd.DataFrame(columns=REACH_COLUMNS)
+    rows = session.execute(
+        select(AudienceReach.dimension, AudienceReach.value, func.max(AudienceReach.residents))
+        .where(AudienceReach.booking_id.in_(ids))
+        .group_by(AudienceReach.dimension, AudienceReach.value)
+    ).tuples()
+    return pd.DataFrame(list(rows), columns=REACH_COLUMNS)

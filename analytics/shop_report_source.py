@@ -1,0 +1,169 @@
+"""Loading one booking's shop report from the delivery rollups and the invoices.
+
+All counting is SQL GROUP BY over `delivery_rollups` (valid impressions and clicks only), the
+same rows billing's make-goods measure, and the billed amount is the booking's invoices minus
+its credit notes. So a shop's report and its invoices cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analytics import audience
+from analytics.errors import UnknownBooking
+from analytics.privacy import BREAKDOWN_COLUMNS, DIMENSIONS
+from analytics.shop_report import BookingFacts, ShopReport, build_shop_report
+from billing.models import DocumentKind, Invoice
+from marketplace.calendar import start_of_tokyo_day
+from marketplace.delivery.models import DeliveryRollup
+from marketplace.delivery.rollups import LATE_HOURS
+from marketplace.models import Booking, Placement, Shop
+
+
+def booking_facts(session: Session, booking_id: int, shop_id: int | None = None) -> BookingFacts:
+    row = session.execute(
+        select(Booking, Shop.business_name, Placement.name, Placement.shares_per_week)
+        .join(Shop, Shop.id == Booking.shop_id)
+        .join(Placement, Placement.id == Booking.placement_id)
+        .where(Booking.id == booking_id)
+    ).first()
+    # A shop asking for another shop's booking gets the same answer as for a missing one.
+    if row is None or (shop_id is not None and row[0].shop_id != shop_id):
+        raise UnknownBooking(f"booking: 予約 {booking_id} は見つかりません", "booking")
+    booking, shop_name, placement_name, shares_per_week = row
+    return BookingFacts(
+        booking_id=booking.id,
+        shop_id=booking.shop_id,
+        shop_name=shop_name,
+        placement_name=placement_name,
+        first_day=booking.first_week,
+        last_day=booking.last_week + timedelta(days=6),
+        shares=booking.shares,
+        shares_per_week=shares_per_week,
+        billed_yen=billed_yen(session, booking.id),
+    )
+
+
+def billed_yen(session: Session, booking_id: int) -> int:
+    """Invoiced minus credited for the booking, tax included."""
+    invoiced = session.scalar(
+        select(func.coalesce(func.sum(Invoice.total), 0)).where(
+            Invoice.booking_id == booking_id, Invoice.kind == DocumentKind.INVOICE
+        )
+    )
+    credited = session.scalar(
+        select(func.coalesce(func.sum(Invoice.total), 0)).where(
+            Invoice.booking_id == booking_id, Invoice.kind == DocumentKind.CREDIT_NOTE
+        )
+    )
+    return int(invoiced or 0) - int(credited or 0)
+
+
+def _tokyo_day(session: Session) -> Any:
+    """The Tokyo calendar day of a rollup hour, computed by the database (Tokyo has no DST)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Tokyo", DeliveryRollup.hour_start))
+    return func.date(DeliveryRollup.hour_start, "+9 hours")
+
+
+def _daily(session: Session, *conditions: object) -> pd.DataFrame:
+    day = _tokyo_day(session).label("day")
+    rows = session.execute(
+        select(day, func.sum(DeliveryRollup.impressions), func.sum(DeliveryRollup.clicks))
+        .where(*conditions)  # type: ignore[arg-type]
+        .group_by(day)
+    ).tuples()
+    frame = pd.DataFrame(list(rows), columns=["day", "impressions", "clicks"])
+    frame["day"] = [
+        value if isinstance(value, date) else date.fromisoformat(value) for value in frame["day"]
+    ]
+    return frame
+
+
+def _bounds(facts: BookingFacts) -> tuple[datetime, datetime]:
+    return start_of_tokyo_day(facts.first_day), start_of_tokyo_day(
+        facts.last_day + timedelta(days=1)
+    )
+
+
+def _breakdown(session: Session, *conditions: object) -> pd.DataFrame:
+    frames = []
+    for dimension in DIMENSIONS:
+        column = getattr(DeliveryRollup, dimension)
+        rows = session.execute(
+            select(column, func.sum(DeliveryRollup.impressions), func.sum(DeliveryRollup.clicks))
+            .where(*conditions)  # type: ignore[arg-type]
+            .group_by(column)
+        ).tuples()
+        frame = pd.DataFrame(list(rows), columns=["value", "impressions", "clicks"])
+        frame.insert(0, "dimension", dimension)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _with_residents(counts: pd.DataFrame, reach: pd.DataFrame) -> pd.DataFrame:
+    if counts.empty:
+        return pd.DataFrame(columns=BREAKDOWN_COLUMNS)
+    merged = counts.merge(reach, on=["dimension", "value"], how="left")
+    # A cell with impressions but no known residents counts as 0 known residents: it is then
+    # suppressed unless it is genuinely empty, which is the safe side.
+    merged["residents"] = (
+        pd.to_numeric(merged["residents"], errors="coerce").fillna(0).astype("int64")
+    )
+    merged = merged[(merged["impressions"] > 0) | (merged["residents"] > 0)]
+    return merged[BREAKDOWN_COLUMNS].reset_index(drop=True)
+
+
+def load_shop_report(session: Session, booking_id: int, shop_id: int | None = None) -> ShopReport:
+    facts = booking_facts(session, booking_id, shop_id)
+    first, end = _bounds(facts)
+    start, stop = DeliveryRollup.hour_start >= first, DeliveryRollup.hour_start < end
+    placement_id = session.scalar(select(Booking.placement_id).where(Booking.id == booking_id))
+    own = DeliveryRollup.booking_id == booking_id
+    same_placement = DeliveryRollup.placement_id == placement_id
+    daily = _daily(session, own)
+    placement_daily = _daily(session, same_placement, start, stop).rename(
+        columns={"impressions": "placement_impressions"}
+    )
+    if daily.empty:
+        joined = pd.DataFrame(columns=["day", "impressions", "clicks", "placement_impressions"])
+    else:
+        joined = daily.merge(
+            placement_daily[["day", "placement_impressions"]], on="day", how="left"
+        )
+        joined["placement_impressions"] = (
+            pd.to_numeric(joined["placement_impressions"], errors="coerce")
+            .fillna(0)
+            .astype("int64")
+        )
+    # After the last day (and delivery's late re-rolls) the booking's reach cannot change.
+    settled = end + timedelta(hours=LATE_HOURS + 1)
+    reach = audience.reach(session, booking_id, final_after=settled)
+    booking_cells = _with_residents(_breakdown(session, own), reach)
+    neighbours = session.scalars(
+        select(Booking.id).where(
+            Booking.placement_id == placement_id,
+            Booking.first_week <= facts.last_day,
+            Booking.last_week >= facts.first_day - timedelta(days=6),
+        )
+    ).all()
+    placement_cells = _with_residents(
+        _breakdown(session, same_placement, start, stop),
+        audience.placement_reach(session, neighbours),
+    )
+    return build_shop_report(facts, joined, booking_cells, placement_cells)
+
+
+def shop_bookings(session: Session, shop_id: int) -> list[tuple[int, str, date, date]]:
+    rows = session.execute(
+        select(Booking.id, Placement.name, Booking.first_week, Booking.last_week)
+        .join(Placement, Placement.id == Booking.placement_id)
+        .where(Booking.shop_id == shop_id, Booking.confirmed_at.is_not(None))
+        .order_by(Booking.first_week.desc())
+    ).tuples()
+    return [(int(i), str(n), f, last + timedelta(days=6)) for i, n, f, last in rows]

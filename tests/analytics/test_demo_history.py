@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from analytics.dashboard import load_dashboard, load_offset_report
+from analytics.demo_history import seed_history
+from billing.check import check_ledger
+from billing.config import BillingConfig
+from billing.reports import recognised_revenue_by_month
+from marketplace.invoice_number import make_invoice_registration_number
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def config() -> BillingConfig:
+    return BillingConfig(
+        issuer_name="会津若松市",
+        issuer_registration_number=make_invoice_registration_number("000020072028"),
+    )
+
+
+@pytest.mark.slow
+def test_two_years_of_history_agree_with_the_books(session: Session, config: BillingConfig) -> None:
+    summary = seed_history(session, config, today=TODAY, shops=25, seed=3)
+    assert summary.bookings > 80 and summary.invoices > summary.bookings  # long ones monthly
+    assert summary.credit_notes >= 1 and summary.payments > summary.bookings // 2
+    assert seed_history(session, config, today=TODAY).skipped
+    assert check_ledger(session).ok
+    report = load_offset_report(session, 2025)
+    ledger_total = sum(m.amount for m in recognised_revenue_by_month(session, 2025))
+    assert report.revenue_recognised == ledger_total > 0
+    assert report.running_costs == 20_400_000
+    assert 0 < report.offset_ratio < 1  # type: ignore[operator]
+    dashboard = load_dashboard(session, 2026, TODAY)
+    assert dashboard.report.months["revenue"].iloc[8:].sum() == 0  # December onwards not yet earned
+    assert dashboard.forecast.total >= dashboard.report.revenue_recognised
+    assert not dashboard.sellthrough.empty and not dashboard.by_category.empty
+    assert sum(dashboard.advertiser_counts.values()) > 0
+    assert (dashboard.receivables["outstanding"] > 0).all()
+    assert dashboard.years["fiscal_year"].tolist() == [2024, 2025, 2026]
+    for table in dashboard.tables():
+        assert table.headers and len(table.headers) == len(table.columns)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analytics.errors import UnknownResident
+from analytics.retention import forget_resident, purge_raw_events, resident_key, retention_cutoff
+from analytics.shop_report_source import load_shop_report
+from marketplace.calendar import TOKYO
+from marketplace.delivery.models import AdImpression, AdOffer
+from marketplace.delivery.service import DeliveryService
+from marketplace.models import Resident
+from tests.analytics.world import book, deliver, shop
+from tests.conftest import TEST_IDENTITY_SECRET
+
+MONDAY = date(2026, 6, 1)
+
+
+def _key(external_id: str) -> str:
+    return resident_key(TEST_IDENTITY_SECRET, external_id)
+
+
+def test_resident_key_matches_delivery() -> None:
+    service = SimpleNamespace(_resident_secret=TEST_IDENTITY_SECRET.encode())
+    assert DeliveryService.resident_key(service, "resident-1") == _key("resident-1")  # type: ignore[arg-type]
+
+
+def _world(session: Session) -> tuple[int, datetime]:
+    booking = book(session, shop(session), MONDAY)
+    session.add(Resident(external_id="resident-1", age_band="30-39", household="couple"))
+    at = datetime.combine(MONDAY, time(19), tzinfo=TOKYO)
+    viewers = [(_key(f"resident-{n}"), "30-39", "couple", "tsuruga") for n in range(1, 31)]
+    deliver(session, booking, viewers, at, clicks_every=3)
+    return booking.id, at
+
+
+def test_forget_removes_profile_and_events_and_reports_stay_the_same(session: Session) -> None:
+    booking_id, at = _world(session)
+    before = load_shop_report(session, booking_id)
+    result = forget_resident(session, "resident-1", TEST_IDENTITY_SECRET, at + timedelta(days=2))
+    assert result.ad_events_deleted == 1 and result.ad_events_unlinked == 0
+    assert session.scalar(select(Resident).where(Resident.external_id == "resident-1")) is None
+    assert (
+        session.scalar(select(func.count()).where(AdOffer.resident_key == _key("resident-1"))) == 0
+    )
+    after = load_shop_report(session, booking_id)
+    assert (after.impressions, after.clicks) == (before.impressions, before.clicks)
+    assert after.audience.equals(before.audience)
+    with pytest.raises(UnknownResident):
+        forget_resident(session, "resident-1", TEST_IDENTITY_SECRET, at + timedelta(days=2))
+
+
+def test_forget_unlinks_events_delivery_may_still_roll_up(session: Session) -> None:
+    _, at = _world(session)
+    result = forget_resident(
+        session, "resident-2", TEST_IDENTITY_SECRET, at + timedelta(minutes=30)
+    )
+    assert result.ad_events_unlinked == 1 and result.ad_events_deleted == 0
+    assert (
+        session.scalar(
+            select(func.count()).select_from(AdOffer).where(AdOffer.resident_key.is_(None))
+        )
+        == 1
+    )
+
+
+def test_purge_deletes_old_raw_events_after_rollup_and_keeps_reports(session: Session) -> None:
+    booking_id, at = _world(session)
+    before = load_shop_report(session, booking_id)
+    result = purge_raw_events(session, at + timedelta(days=380), months=13)
+    assert result.offers == 0  # still inside 13 months
+    result = purge_raw_events(session, at + timedelta(days=450), months=13)
+    assert result.offers == 30 and result.impressions == 30 and result.snapshots == 1
+    assert session.scalar(select(func.count()).select_from(AdImpression)) == 0
+    after = load_shop_report(session, booking_id)
+    assert (after.impressions, after.clicks) == (before.impressions, before.clicks)
+    # Reach survives as a snapshot, so suppression decisions do not change.
+    assert after.audience["suppressed"].tolist() == before.audience["suppressed"].tolist()
+
+
+def test_retention_cutoff_is_a_tokyo_month_boundary() -> None:
+    now = datetime(2027, 7, 15, 3, 0, tzinfo=TOKYO)
+    assert retention_cutoff(now, 13) == datetime(2026, 6, 1, tzinfo=TOKYO)
+    with pytest.raises(ValueError):
+        retention_cutoff(now, 0)
