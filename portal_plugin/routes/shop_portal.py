@@ -234,7 +234,7 @@ async def choose_creative(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     return RedirectResponse(
-        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
 
 
