@@ -88,7 +88,7 @@ def _shop(session: Session, shop_id: int) -> Shop:
     return shop
 
 
-def _check_creative(
+def check_creative(
     session: Session, shop_id: int, creative_id: int | None, placement: Placement
 ) -> None:
     if creative_id is None:
@@ -118,7 +118,7 @@ def quote_booking(
     now = now or utcnow()
     shop = _shop(session, shop_id)
     placement = active_placement(session, request.placement_id)
-    _check_creative(session, shop_id, request.creative_id, placement)
+    check_creative(session, shop_id, request.creative_id, placement)
     quote = price_booking(
         rate_card(placement),
         shares=request.shares,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.ad_standards import Policy
 from marketplace.audit import Actor, record
-from marketplace.booking_controls import on_creative_approved
+from marketplace.booking_controls import on_creative_approved, on_creative_rejected
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.lifecycle import CREATIVE_TRANSITIONS, CreativeStatus, check_transition
@@ -134,4 +134,5 @@ def reject_version(
         reason=reason,
         policy_digest=policy.digest,
     )
+    on_creative_rejected(session, version.creative_id, version.decision_reason)
     return version

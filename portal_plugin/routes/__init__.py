@@ -21,6 +21,7 @@ from portal_plugin.routes import (
     shop_creatives,
     shop_portal,
     shop_reports,
+    staff_api,
     staff_auth,
     staff_inventory,
     staff_review,
@@ -46,6 +47,7 @@ ROUTE_MODULES = [
     staff_review,
     staff_inventory,
     marketplace_api,
+    staff_api,
     openapi,
     billing_shop,
 ]

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from marketplace.audit import Actor
+from marketplace.booking_controls import ASSIGNABLE, assign_creative
 from marketplace.booking_requests import parse_booking_request, parse_idempotency_key
 from marketplace.bookings import (
     cancel_booking,
@@ -18,10 +19,10 @@ from marketplace.bookings import (
     quote_booking,
     shop_booking,
 )
-from marketplace.calendar import tokyo_date
+from marketplace.calendar import TOKYO, tokyo_date
 from marketplace.cancellation import NOTICE_DAYS
 from marketplace.db import utcnow
-from marketplace.errors import MarketplaceError
+from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.models import Placement
 from marketplace.placements import list_placements
 from marketplace.queries import (
@@ -170,7 +171,12 @@ async def hold(request: Request) -> Response:
 
 def _booking_view(session: Any, shop_id: int, booking_id: int) -> dict[str, Any]:
     booking = shop_booking(session, shop_id, booking_id)
-    return {"booking": booking, "placement": session.get(Placement, booking.placement_id)}
+    return {
+        "booking": booking,
+        "placement": session.get(Placement, booking.placement_id),
+        "creatives": creative_summaries(session, shop_id),
+        "assignable": booking.status in ASSIGNABLE,
+    }
 
 
 @require_shop
@@ -180,7 +186,9 @@ async def booking_page(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     now = utcnow()
+    expires = values["booking"].hold_expires_at
     values.update(
+        hold_expires_local=expires.astimezone(TOKYO) if expires else None,
         status=effective_status(values["booking"], now),
         terms=cancellation_preview(values["booking"], now),
         notice_days=NOTICE_DAYS,
@@ -199,6 +207,29 @@ async def confirm(request: Request) -> Response:
             path_id(request),
             shop_id=shop.shop_id,
             actor=shop_actor(request),
+        )
+    except MarketplaceError as exc:
+        return _error_page(request, exc)
+    return RedirectResponse(
+        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+    )
+
+
+@require_shop
+async def choose_creative(request: Request) -> Response:
+    shop = shop_of(request)
+    data = await form_data(request)
+    raw = str(data.get("creative_id", ""))
+    try:
+        if not raw.isdigit():
+            raise InvalidInput("広告素材を選んでください", field="creative_id")
+        await run(
+            request,
+            assign_creative,
+            shop.shop_id,
+            path_id(request),
+            int(raw),
+            shop_actor(request),
         )
     except MarketplaceError as exc:
         return _error_page(request, exc)
@@ -240,4 +271,10 @@ routes = [
     Route("/shop/bookings/{id:int}", booking_page, methods=["GET"], name="shop_booking"),
     Route("/shop/bookings/{id:int}/confirm", confirm, methods=["POST"], name="shop_confirm"),
     Route("/shop/bookings/{id:int}/cancel", cancel, methods=["POST"], name="shop_cancel"),
+    Route(
+        "/shop/bookings/{id:int}/creative",
+        choose_creative,
+        methods=["POST"],
+        name="shop_booking_creative",
+    ),
 ]

@@ -20,6 +20,7 @@ from marketplace.vocab import ShopStatus, StaffRole
 from tests.marketplace.images_fixtures import png_bytes
 from tests.portal_plugin.marketplace_http import (
     HTML,
+    SIGNUP,
     csrf_from,
     hold_one_share,
     post_form,
@@ -87,6 +88,9 @@ def test_full_shop_journey(client: TestClient, staff_client: TestClient, session
     review = staff_client.get(f"/staff/review/{version_id}", headers=HTML)
     assert 'class="flag-text">日本一' in review.text
     assert f"/creative-images/{version_id}" in review.text
+    anonymous = TestClient(client.app, base_url="https://testserver")
+    assert anonymous.get(f"/creative-images/{version_id}").status_code == 404  # not approved
+    assert client.get(f"/creative-images/{version_id}").status_code == 200  # its own shop
     response = post_form(
         staff_client,
         f"/staff/review/{version_id}/reject",
@@ -254,3 +258,23 @@ def test_oversized_upload_is_413(client: TestClient) -> None:
         headers=HTML,
     )
     assert response.status_code == 413
+
+
+def test_shop_edits_its_own_profile(client: TestClient, session: Session) -> None:
+    sign_up(client)
+    page = client.get("/shop/profile", headers=HTML)
+    assert "鶴ヶ城そば" in page.text
+    form = {
+        key: value
+        for key, value in SIGNUP.items()
+        if key not in ("email", "password", "password_confirm")
+    }
+    moved = post_form(client, "/shop/profile", {**form, "district": "outside"}, "/shop/profile")
+    assert moved.status_code == 200 and "保存しました" in moved.text
+    shop = session.scalars(select(Shop).where(Shop.contact_email == "soba@example.jp")).one()
+    session.refresh(shop)
+    assert shop.district == "outside" and shop.in_city is False
+    bad = post_form(client, "/shop/profile", {**form, "category": "casino"}, "/shop/profile")
+    assert bad.status_code == 422
+    session.refresh(shop)
+    assert shop.category == "restaurant"

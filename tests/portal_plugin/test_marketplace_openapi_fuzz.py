@@ -27,7 +27,7 @@ def test_api_conforms_to_its_openapi_document(app: Starlette, session: Session) 
     session.flush()
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 19
     for operation in operations:
 
         @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
