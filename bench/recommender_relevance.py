@@ -10,6 +10,7 @@ days and not expired); training items are excluded for warm residents.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -30,10 +31,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=115_000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=JSON", help="override a setting"
+    )
     args = parser.parse_args()
+    overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     frames = city_frames(args.residents)
     dataset = train_dataset(frames)
-    config = LightFMConfig(num_threads=args.threads)
+    config = LightFMConfig().with_overrides(num_threads=args.threads, **overrides)
     started = time.perf_counter()
     model = LightFMRecommender(config).fit(dataset)
     fit_seconds = time.perf_counter() - started

@@ -101,9 +101,11 @@ def main() -> None:
     ):
         print(label, _percentiles(times, cpu_times[id(times)]))
     ratio = np.percentile(baseline, 50) / np.percentile(all_items, 50)
+    wall_ok = np.percentile(warm, 99) < 1e6
+    cpu_ok = np.percentile(cpu_times[id(warm)], 99) < 1e6
     print(
-        f"speed-up at p50 (all items): {ratio:.1f}x; target p99 < 1 ms: "
-        f"{'OK' if np.percentile(warm, 99) < 1e6 else 'OVER'}"
+        f"speed-up at p50 (all items): {ratio:.1f}x; target p99 < 1 ms (warm, live items): "
+        f"wall {'OK' if wall_ok else 'OVER'}, CPU {'OK' if cpu_ok else 'OVER'}"
     )
 
 

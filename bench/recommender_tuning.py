@@ -28,7 +28,7 @@ SETTINGS: dict[str, dict[str, object]] = {
     "defaults": {},
     "no cold correction": {"cold_correction": False},
     "normalize": {"normalize_features": True},
-    "normalize, no cold correction": {"normalize_features": True, "cold_correction": False},
+    "normalize without cold correction": {"normalize_features": True, "cold_correction": False},
     "no user identity": {"user_identity": False},
     "no item identity": {"item_identity": False},
     "identity only (pure CF)": {"_drop_features": True},

@@ -129,20 +129,25 @@ class Scorer:
         else:
             vector, user_id = None, None
         scores = self._popularity.copy() if vector is None else self._items @ vector
-        if candidates is not None:
-            scores[~candidates] = -np.inf
         if exclude_seen:
             scores[self._seen(user_id)] = -np.inf
         excluded = list(exclude)
         if excluded:
             positions = self._item_index.get_indexer(pd.Index(excluded, dtype=object))
             scores[positions[positions >= 0]] = -np.inf
+        # Select among the candidates only: argpartition slows down threefold on an array
+        # that is mostly -inf, which is what masking 1,400 of 2,000 items would produce.
+        pool = np.flatnonzero(candidates) if candidates is not None else None
+        if pool is not None:
+            scores = scores[pool]
         n = len(scores)
         k = min(k, n)
         if k <= 0:
             return []
         best = np.argpartition(scores, n - k)[n - k :] if k < n else np.arange(n)
         top = scores[best]
+        if pool is not None:
+            best = pool[best]
         order = np.lexsort((best, -top))  # by score, ties by item position: deterministic
         best, top = best[order], top[order]
         keep = np.isfinite(top)

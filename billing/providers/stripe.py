@@ -25,7 +25,7 @@ from marketplace.bookings import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
 from marketplace.errors import HoldExpired
-from marketplace.lifecycle import BookingStatus
+from marketplace.lifecycle import BookingStatus, IllegalTransition
 from marketplace.models import Booking, Shop
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,8 @@ class StripeProvider:
         if payment.invoice_id is None:  # a card paid for a hold: confirm it and invoice it
             try:
                 booking = confirm_booking(session, payment.booking_id or 0, now=now)
-            except HoldExpired:
+            except (HoldExpired, IllegalTransition):
+                # Expired and resold, or cancelled, while the card was being confirmed.
                 return self._hold_lost(session, payment)
             invoice = invoice_due_weeks(
                 session,

@@ -68,6 +68,20 @@ def reconcile(
     typer.echo(f"{len(results)} events listed, {len(applied)} applied now")
 
 
+@app.command("cancellations")
+def cancellations() -> None:
+    """Credit and refund bookings cancelled in the marketplace since the last run."""
+    settings = settings_or_exit()
+    try:
+        with database_session(settings) as session:
+            handled = process_cancellations(
+                session, billing_config(settings), gateway=_gateway(settings)
+            )
+    except BillingError as exc:
+        fail(str(exc))
+    typer.echo(f"{handled} cancellations handled")
+
+
 @app.command("recognise")
 def recognise(
     through: str = typer.Option("", "--through", help="YYYY-MM-DD (default: today in Tokyo)."),

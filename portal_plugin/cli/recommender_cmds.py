@@ -117,15 +117,17 @@ def list_command(store: Path = _store_option()) -> None:
             continue
         warm = info.metrics.get("warm", {}).get("model", {}).get("precision")
         cold = info.metrics.get("cold", {}).get("model", {}).get("precision")
-        window = f"{info.data_window.get('start', '')} → {info.data_window.get('end', '')}"
+        window = f"{(info.data_window.get('start') or '')[:10]} → {(info.data_window.get('end') or '')[:10]}"
         table.add_row(
             mark, version, info.created_at[:19], window,
             f"{warm:.4f}" if isinstance(warm, float) else "-",
             f"{cold:.4f}" if isinstance(cold, float) else "-",
             str(info.n_users), f"code {info.code_version}",
         )  # fmt: skip
-    console.print(table)
-    console.print("* = promoted (serving)")
+    # Piped output gets a wide console, so version ids are not folded across lines.
+    out = console if console.is_terminal else Console(width=200)
+    out.print(table)
+    out.print("* = promoted (serving)")
 
 
 def _code_version() -> str:

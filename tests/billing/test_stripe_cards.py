@@ -180,3 +180,23 @@ def test_browser_confirmation_is_applied_by_the_webhook(
     assert session.get(Invoice, paid.invoice_id).total == booking.total_yen
     session.refresh(booking)
     assert booking.status in (BookingStatus.IN_REVIEW, BookingStatus.SCHEDULED)
+
+
+def test_money_for_a_booking_that_is_gone_is_refunded_in_full(
+    session, make_shop, hold, provider, fresh_localstripe
+) -> None:
+    from marketplace.audit import Actor
+    from marketplace.bookings import cancel_booking
+    from marketplace.lifecycle import ActorKind
+
+    shop = make_shop()
+    booking = hold(shop)
+    payment = provider.start_card_payment(session, booking.id, shop.id)
+    cancel_booking(session, booking.id, Actor(ActorKind.SHOP, shop.id), shop_id=shop.id)
+    provider.confirm_card(session, payment, _card(fresh_localstripe, "4242424242424242"))
+    assert payment.status is PaymentStatus.CANCELED
+    assert payment.invoice_id is None and "全額を返金" in (payment.failure_message or "")
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": fresh_localstripe})
+    refunds = client.v1.refunds.list(params={"payment_intent": payment.provider_reference})
+    assert [r.amount for r in refunds.data] == [booking.total_yen]
+    assert ledger.balance(session, ledger.STRIPE_CLEARING) == 0

@@ -125,6 +125,11 @@ def test_check_fails_on_a_ledger_that_disagrees(database: str) -> None:
     assert "sums to 7, not zero" in result.output
 
 
+def test_cancellations_command_runs_when_there_are_none(database: str) -> None:
+    result = runner.invoke(app, ["billing", "cancellations"])
+    assert result.exit_code == 0 and "0 cancellations handled" in result.output
+
+
 def test_reconcile_needs_stripe(database: str) -> None:
     result = runner.invoke(app, ["billing", "reconcile"])
     assert result.exit_code == 2 and "STRIPE_API_KEY" in result.output

@@ -22,8 +22,9 @@ from marketplace.models import Booking, Shop
 from marketplace.targeting import Targeting
 from marketplace.vocab import ShopStatus
 from portal_plugin.app import create_app
+from tests.billing.fake_stripe import FakeStripe
 from tests.conftest import make_settings
-from tests.portal_plugin.marketplace_http import HTML, post_form, sign_up
+from tests.portal_plugin.marketplace_http import CSRF, HTML, post_form, sign_up
 
 
 @pytest.fixture
@@ -83,3 +84,76 @@ def test_shop_pays_by_invoice_and_sees_it(billing_client: TestClient, session: S
     assert billing_client.get(invoice_url + "/pdf").status_code == 404
     assert check_ledger(session).ok
     assert date.today()  # the invoice dates above are Tokyo dates of today's run
+
+
+@pytest.fixture
+def stripe_shop_client(database_url, engine, session_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """Stripe configured against the fake server in tests/billing/fake_stripe.py."""
+    fake = FakeStripe().start()
+    settings = make_settings(
+        database_url,
+        invoice_issuer_name="会津若松市",
+        invoice_issuer_registration_number="T7000012050002",
+        stripe_api_key="sk_test_fake",
+        stripe_api_base=fake.url,
+        stripe_publishable_key="pk_test_fake",
+        stripe_webhook_secret="whsec_fake",
+        stripe_max_network_retries=0,
+    )
+    app = create_app(settings, engine=engine)
+    app.state.ctx.session_factory = session_factory
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client
+    fake.stop()
+
+
+@pytest.mark.stripe
+def test_card_page_loads_stripe_js_under_a_widened_csp_only_there(
+    stripe_shop_client: TestClient, session: Session
+) -> None:
+    client = stripe_shop_client
+    booking = _approved_shop_with_hold(client, session, "card@example.jp")
+    page = client.get(f"/shop/bookings/{booking.id}/pay", headers=HTML)
+    csp = page.headers["content-security-policy"]
+    assert (
+        "script-src 'self' https://js.stripe.com" in csp
+        and "frame-src https://js.stripe.com" in csp
+    )
+    assert "billing-card.js" in page.text and "コンビニ払い" in page.text
+    assert (
+        "js.stripe.com"
+        not in client.get("/shop/billing", headers=HTML).headers["content-security-policy"]
+    )
+    token = CSRF.search(page.text)
+    assert token
+    intent = client.post(
+        f"/shop/bookings/{booking.id}/pay/card",
+        headers={"X-CSRF-Token": token.group(1), "accept": "application/json"},
+    )
+    assert intent.status_code == 200 and intent.json()["client_secret"].startswith("pi_")
+    refused = client.post(
+        f"/shop/bookings/{booking.id}/pay/card", headers={"accept": "application/json"}
+    )
+    assert refused.status_code == 403  # no CSRF token
+    waiting = client.get(f"/shop/bookings/{booking.id}/pay/card/return", headers=HTML)
+    assert waiting.status_code == 202 and "確認中" in waiting.text
+    session.refresh(booking)
+    assert booking.status is BookingStatus.HELD
+
+
+@pytest.mark.stripe
+def test_konbini_choice_confirms_and_shows_the_voucher(
+    stripe_shop_client: TestClient, session: Session
+) -> None:
+    client = stripe_shop_client
+    booking = _approved_shop_with_hold(client, session, "konbini@example.jp")
+    response = post_form(
+        client,
+        f"/shop/bookings/{booking.id}/pay/invoice",
+        {"method": "konbini"},
+        f"/shop/bookings/{booking.id}/pay",
+    )
+    assert response.status_code == 200 and "konbini/voucher" in response.text
+    session.refresh(booking)
+    assert booking.status in (BookingStatus.IN_REVIEW, BookingStatus.SCHEDULED)
+    assert "お支払い待ち" in client.get("/shop/billing", headers=HTML).text

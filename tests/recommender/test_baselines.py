@@ -41,3 +41,15 @@ def test_segment_popularity_without_segment_features_is_global() -> None:
         Dataset.construct(frame, features)
     )
     assert custom.segment_features_found
+
+
+def test_segment_popularity_keeps_rows_aligned_in_mixed_batches(dataset: Dataset) -> None:
+    model = SegmentPopularityRecommender().fit(dataset)
+    features = pd.concat([COLD_FAMILY, COLD_SENIOR])
+    users = ["new-senior", "u00", "new-family", "u01"]
+    recs = model.recommend(users, 3, user_features=features)
+    family_side = {"new-family": True, "u00": True, "new-senior": False, "u01": False}
+    for user, family in family_side.items():
+        items = recs[recs.user_id == user].item_id
+        assert len(items) == 3
+        assert ((items < "i10") == family).all(), user
