@@ -14,7 +14,6 @@ from analytics.export import ReportTable
 from analytics.forecast import Forecast, forecast_year
 from analytics.offset import OffsetReport, build_offset_report, services_table, years_table
 
-YEN = "円"
 LABELS = {
     "month": "月",
     "fiscal_year": "年度",

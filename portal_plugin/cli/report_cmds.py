@@ -105,3 +105,39 @@ def _print_table(report: OffsetReport) -> None:
     console.print(table)
     if report.allocation.surplus > 0:
         console.print(f"運営費を上回った広告収入: ¥{report.allocation.surplus:,}")
+
+
+@app.command("seed-demo-history")
+def seed_demo_history(
+    years: int = typer.Option(2, "--years", min=1, max=5, help="Fiscal years of history."),
+    shops: int = typer.Option(40, "--shops", min=1, max=1000, help="Shops that advertise."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same history)."),
+) -> None:
+    """Demo: bookings, invoices, payments and refunds through the real services (idempotent)."""
+    from analytics.demo_history import seed_history
+    from billing.errors import BillingError
+    from marketplace.calendar import tokyo_date
+    from marketplace.db import utcnow
+    from portal_plugin.billing_setup import billing_config
+
+    settings = settings_or_exit()
+    try:
+        with database_session(settings) as session:
+            summary = seed_history(
+                session,
+                billing_config(settings),
+                today=tokyo_date(utcnow()),
+                years=years,
+                shops=shops,
+                seed=seed,
+            )
+    except BillingError as exc:
+        fail(str(exc))
+    if summary.skipped:
+        typer.echo("bookings already exist; no demo history was added (reusing it)")
+        return
+    typer.echo(
+        f"demo history: {summary.bookings} bookings, {summary.invoices} invoices, "
+        f"{summary.payments} payments, {summary.credit_notes} cancellations credited, "
+        f"¥{summary.recognised_revenue:,} revenue recognised"
+    )

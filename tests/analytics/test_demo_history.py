@@ -3,12 +3,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analytics.dashboard import load_dashboard, load_offset_report
 from analytics.demo_history import seed_history
 from billing.check import check_ledger
 from billing.config import BillingConfig
+from billing.models import DocumentKind, Invoice
+from billing.payments import invoice_position
 from billing.reports import recognised_revenue_by_month
 from marketplace.invoice_number import make_invoice_registration_number
 
@@ -41,6 +44,19 @@ def test_two_years_of_history_agree_with_the_books(session: Session, config: Bil
     assert not dashboard.sellthrough.empty and not dashboard.by_category.empty
     assert sum(dashboard.advertiser_counts.values()) > 0
     assert (dashboard.receivables["outstanding"] > 0).all()
+    # The bulk receivables query agrees with billing's own position of every invoice.
+    owed = {
+        invoice.number: invoice_position(session, invoice.id).outstanding
+        for invoice in session.scalars(select(Invoice).where(Invoice.kind == DocumentKind.INVOICE))
+    }
+    listed = dict(
+        zip(
+            dashboard.receivables["invoice_number"],
+            dashboard.receivables["outstanding"],
+            strict=True,
+        )
+    )
+    assert listed == {number: amount for number, amount in owed.items() if amount > 0}
     assert dashboard.years["fiscal_year"].tolist() == [2024, 2025, 2026]
     for table in dashboard.tables():
         assert table.headers and len(table.headers) == len(table.columns)

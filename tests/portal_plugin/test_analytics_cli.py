@@ -104,3 +104,19 @@ def test_privacy_forget_and_purge(database: str) -> None:
     purge = runner.invoke(app, ["privacy", "purge", "--months", "1"])
     assert purge.exit_code == 0 and "deleted events before" in purge.output
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_seed_demo_history_needs_an_issuer_and_is_idempotent(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(app, ["report", "seed-demo-history", "--years", "1", "--shops", "5"])
+    assert refused.exit_code == 2 and "INVOICE_ISSUER_NAME" in refused.output
+    monkeypatch.setenv("INVOICE_ISSUER_NAME", "会津若松市")
+    monkeypatch.setenv("INVOICE_ISSUER_REGISTRATION_NUMBER", "T7000012050002")
+    seeded = runner.invoke(app, ["report", "seed-demo-history", "--years", "1", "--shops", "5"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "demo history:" in seeded.output
+    again = runner.invoke(app, ["report", "seed-demo-history", "--years", "1"])
+    assert again.exit_code == 0 and "already exist" in again.output
