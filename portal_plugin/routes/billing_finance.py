@@ -21,7 +21,7 @@ from marketplace.vocab import StaffRole
 from portal_plugin.auth import require_staff
 from portal_plugin.billing_setup import billing_config
 from portal_plugin.context import context
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 MAX_CSV_BYTES = 2_000_000
 
@@ -157,7 +157,7 @@ async def bank_resolve(request: Request) -> Response:
     except BillingError as exc:
         state = await ctx.in_transaction(_bank_state)
         return render(request, "billing/bank.html", {**state, "message": str(exc)}, status_code=400)
-    return RedirectResponse(request.url_for("billing_bank").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "billing_bank"), status_code=303)
 
 
 def _refund_rows(session: Session) -> list[tuple[Refund, Payment]]:
@@ -196,7 +196,7 @@ async def refund_paid_out(request: Request) -> Response:
             {"rows": rows, "message": str(exc), "PENDING_PAYOUT": RefundStatus.PENDING_PAYOUT},
             status_code=400,
         )
-    return RedirectResponse(request.url_for("billing_refunds").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "billing_refunds"), status_code=303)
 
 
 async def invoice_css(request: Request) -> Response:

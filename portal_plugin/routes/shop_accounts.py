@@ -35,7 +35,7 @@ from portal_plugin.marketplace_web import (
 )
 from portal_plugin.routes.staff_auth import _safe_next
 from portal_plugin.security.ratelimit import LOGIN_RULES, SIGNUP_RULES
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 SIGNUP_FIELDS = ("email", *PROFILE_FIELDS)
 
@@ -92,7 +92,7 @@ async def signup(request: Request) -> Response:
     except MarketplaceError as exc:
         return _signup_page(request, values, exc)
     log_in_shop(request, ShopPrincipal(user.shop_id, user.id, profile.business_name))
-    return RedirectResponse(request.url_for("shop_dashboard").path + "?welcome=1", status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_dashboard") + "?welcome=1", status_code=303)
 
 
 async def login_page(request: Request) -> Response:
@@ -132,13 +132,13 @@ async def login(request: Request) -> Response:
     log_in_shop(request, ShopPrincipal(found.shop_id, found.user_id, found.shop_name))
     target = _safe_next(next_path, request.scope.get("root_path", ""))
     if not next_path:
-        target = request.url_for("shop_dashboard").path
+        target = plugin_path(request, "shop_dashboard")
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     log_out(request)
-    return RedirectResponse(request.url_for("shop_login").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_login"), status_code=303)
 
 
 @require_shop
@@ -173,7 +173,7 @@ async def token_revoke(request: Request) -> Response:
         await run(request, revoke_api_token, shop_of(request).shop_id, path_id(request))
     except MarketplaceError as exc:
         return render(request, "shop/message.html", {"error": localize(exc)}, status_code=404)
-    return RedirectResponse(request.url_for("shop_tokens").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_tokens"), status_code=303)
 
 
 @require_shop

@@ -48,7 +48,7 @@ from portal_plugin.marketplace_web import (
     status_code,
     targeting_from_form,
 )
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 TARGETING_CHOICES = {
     name: sorted(values) if name != "districts" else list(DISTRICTS)
@@ -166,7 +166,7 @@ async def hold(request: Request) -> Response:
         )
     except MarketplaceError as exc:
         return _error_page(request, exc)
-    return RedirectResponse(request.url_for("shop_booking", id=booking.id).path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_booking", id=booking.id), status_code=303)
 
 
 def _booking_view(session: Any, shop_id: int, booking_id: int) -> dict[str, Any]:
@@ -211,7 +211,7 @@ async def confirm(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     return RedirectResponse(
-        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
 
 
@@ -234,7 +234,7 @@ async def choose_creative(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     return RedirectResponse(
-        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
 
 
@@ -258,7 +258,7 @@ async def cancel(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     return RedirectResponse(
-        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
 
 

@@ -228,12 +228,47 @@ disaster_mode_switch.__doc__ = f"""
     """
 
 routes = [
-    Route(f"{STAFF}/review-queue", queue, methods=["GET"]),
-    Route(f"{STAFF}/creative-versions/{{id:int}}/approve", _decide("approve"), methods=["POST"]),
-    Route(f"{STAFF}/creative-versions/{{id:int}}/reject", _decide("reject"), methods=["POST"]),
-    Route(f"{STAFF}/shops/{{id:int}}/decision", shop_decision, methods=["POST"]),
-    Route(f"{STAFF}/bookings/{{id:int}}/pause", _booking_control("pause"), methods=["POST"]),
-    Route(f"{STAFF}/bookings/{{id:int}}/resume", _booking_control("resume"), methods=["POST"]),
-    Route(f"{STAFF}/disaster-mode", disaster_mode_read, methods=["GET"]),
-    Route(f"{STAFF}/disaster-mode", disaster_mode_switch, methods=["POST"]),
+    Route(f"{STAFF}/review-queue", queue, methods=["GET"], name="api_staff_review_queue"),
+    Route(
+        f"{STAFF}/creative-versions/{{id:int}}/approve",
+        _decide("approve"),
+        methods=["POST"],
+        name="api_staff_approve",
+    ),
+    Route(
+        f"{STAFF}/creative-versions/{{id:int}}/reject",
+        _decide("reject"),
+        methods=["POST"],
+        name="api_staff_reject",
+    ),
+    Route(
+        f"{STAFF}/shops/{{id:int}}/decision",
+        shop_decision,
+        methods=["POST"],
+        name="api_staff_shop_decision",
+    ),
+    Route(
+        f"{STAFF}/bookings/{{id:int}}/pause",
+        _booking_control("pause"),
+        methods=["POST"],
+        name="api_staff_booking_pause",
+    ),
+    Route(
+        f"{STAFF}/bookings/{{id:int}}/resume",
+        _booking_control("resume"),
+        methods=["POST"],
+        name="api_staff_booking_resume",
+    ),
+    Route(
+        f"{STAFF}/disaster-mode",
+        disaster_mode_read,
+        methods=["GET"],
+        name="api_staff_disaster_mode",
+    ),
+    Route(
+        f"{STAFF}/disaster-mode",
+        disaster_mode_switch,
+        methods=["POST"],
+        name="api_staff_disaster_mode_switch",
+    ),
 ]
