@@ -11,10 +11,10 @@ is conservative: it can hide more than needed, never less.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from analytics.models import AudienceReach
@@ -23,26 +23,49 @@ from marketplace.db import utcnow
 from marketplace.delivery.models import AdImpression, AdOffer
 
 REACH_COLUMNS = ["dimension", "value", "residents"]
+SNAPSHOT_MAX_AGE = timedelta(minutes=15)
 
 
 def live_reach(session: Session, booking_id: int) -> pd.DataFrame:
     """Distinct residents per cell from the raw events still held (REACH_COLUMNS).
 
-    One pass: the distinct (resident, segment) pairs come back from SQL (at most one row per
-    resident and segment), and pandas counts residents per cell.
+    PostgreSQL counts every cell in one scan with GROUPING SETS; elsewhere the distinct
+    (resident, segment) pairs come back and pandas counts them.
     """
-    pairs = session.execute(
-        select(AdOffer.resident_key, AdOffer.age_band, AdOffer.household, AdOffer.district)
-        .join(AdImpression, AdImpression.offer_id == AdOffer.id)
-        .where(
-            AdOffer.booking_id == booking_id,
-            AdOffer.resident_key.is_not(None),
-            AdImpression.valid.is_(True),
+    condition = (
+        AdOffer.booking_id == booking_id,
+        AdOffer.resident_key.is_not(None),
+        AdImpression.valid.is_(True),
+    )
+    joined = select().select_from(AdOffer).join(AdImpression, AdImpression.offer_id == AdOffer.id)
+    columns = [getattr(AdOffer, d) for d in DIMENSIONS]
+    rows: list[tuple[str, str, int]] = []
+    if session.get_bind().dialect.name == "postgresql":
+        query = (
+            joined.add_columns(
+                *columns,
+                func.grouping(*columns),
+                func.count(func.distinct(AdOffer.resident_key)),
+            )
+            .where(*condition)
+            .group_by(func.grouping_sets(tuple_(), *[tuple_(c) for c in columns]))
         )
-        .distinct()
+        width = len(columns)
+        for row in session.execute(query).tuples():
+            mask, count = int(row[width]), int(row[width + 1])
+            if mask == (1 << width) - 1:
+                rows.append(("total", "all", count))
+                continue
+            position = next(i for i in range(width) if not mask & (1 << (width - 1 - i)))
+            rows.append((DIMENSIONS[position], str(row[position]), count))
+        if not any(kind == "total" for kind, _, _ in rows):
+            rows.append(("total", "all", 0))
+        return pd.DataFrame(rows, columns=REACH_COLUMNS)
+    pairs = session.execute(
+        joined.add_columns(AdOffer.resident_key, *columns).where(*condition).distinct()
     ).tuples()
     frame = pd.DataFrame(list(pairs), columns=["key", *DIMENSIONS])
-    rows: list[tuple[str, str, int]] = [("total", "all", int(frame["key"].nunique()))]
+    rows.append(("total", "all", int(frame["key"].nunique())))
     for dimension in DIMENSIONS:
         counts = frame.groupby(dimension)["key"].nunique()
         rows.extend((dimension, str(value), int(n)) for value, n in counts.items())
@@ -59,20 +82,25 @@ def stored_reach(session: Session, booking_id: int) -> pd.DataFrame:
 
 
 def reach(
-    session: Session, booking_id: int, store: bool = True, final_after: datetime | None = None
+    session: Session,
+    booking_id: int,
+    store: bool = True,
+    final_after: datetime | None = None,
+    force: bool = False,
 ) -> pd.DataFrame:
     """The best lower bound per cell: max(live, snapshot); saved back as the new snapshot.
 
     A snapshot taken after `final_after` (the booking's last event can no longer change) is
-    final and is returned without touching the raw events.
+    final, and one younger than SNAPSHOT_MAX_AGE is fresh: both are returned without reading
+    the raw events again.
     """
-    if final_after is not None:
-        taken = session.scalar(
-            select(func.min(AudienceReach.computed_at)).where(
-                AudienceReach.booking_id == booking_id
-            )
-        )
-        if taken is not None and taken >= final_after:
+    taken = session.scalar(
+        select(func.min(AudienceReach.computed_at)).where(AudienceReach.booking_id == booking_id)
+    )
+    if taken is not None and not force:
+        final = final_after is not None and taken >= final_after
+        # Any snapshot is a lower bound, so a recent one is safe to use as it is.
+        if final or utcnow() - taken < SNAPSHOT_MAX_AGE:
             return stored_reach(session, booking_id)
     merged = pd.concat([live_reach(session, booking_id), stored_reach(session, booking_id)])
     if merged.empty:
@@ -105,7 +133,7 @@ def snapshot(session: Session, booking_ids: Iterable[int]) -> int:
     """Save reach snapshots for these bookings (before their raw events are purged)."""
     count = 0
     for booking_id in booking_ids:
-        reach(session, booking_id, store=True)
+        reach(session, booking_id, store=True, force=True)
         count += 1
     return count
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigIntId, JSONDocument, UTCDateTime, utcnow
+from marketplace.delivery.models import DeliveryRollup
 from marketplace.models._columns import Timestamps
 
 # month == 0 records a whole fiscal year's cost; 1..12 a calendar month inside that fiscal year.
@@ -129,3 +130,10 @@ class AudienceReach(Base):
             "dimension IN ('total', 'age_band', 'household', 'district')", name="dimension_known"
         ),
     )
+
+
+# Shop reports compare a booking with its whole placement over the booking's days; without
+# this index that is a range scan over every placement's rollups.
+PLACEMENT_HOUR_INDEX = Index(
+    "ix_delivery_rollups_placement_hour", DeliveryRollup.placement_id, DeliveryRollup.hour_start
+)

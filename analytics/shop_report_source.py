@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from analytics import audience
@@ -71,39 +71,57 @@ def _tokyo_day(session: Session) -> Any:
     return func.date(DeliveryRollup.hour_start, "+9 hours")
 
 
-def _daily(session: Session, *conditions: object) -> pd.DataFrame:
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _aggregate(session: Session, *conditions: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per Tokyo day, and per cell of each audience dimension: impressions and clicks.
+
+    PostgreSQL does it in one scan with GROUPING SETS; SQLite runs one query per grouping.
+    """
     day = _tokyo_day(session).label("day")
-    rows = session.execute(
-        select(day, func.sum(DeliveryRollup.impressions), func.sum(DeliveryRollup.clicks))
-        .where(*conditions)  # type: ignore[arg-type]
-        .group_by(day)
-    ).tuples()
-    frame = pd.DataFrame(list(rows), columns=["day", "impressions", "clicks"])
-    frame["day"] = [
-        value if isinstance(value, date) else date.fromisoformat(value) for value in frame["day"]
-    ]
-    return frame
+    groupings = [day, *(getattr(DeliveryRollup, d) for d in DIMENSIONS)]
+    sums = (func.sum(DeliveryRollup.impressions), func.sum(DeliveryRollup.clicks))
+    rows: list[tuple[Any, ...]] = []
+    if session.get_bind().dialect.name == "postgresql":
+        query = (
+            select(*groupings, func.grouping(*groupings), *sums)
+            .where(*conditions)  # type: ignore[arg-type]
+            .group_by(func.grouping_sets(*[tuple_(g) for g in groupings]))
+        )
+        rows = [tuple(row) for row in session.execute(query).tuples()]
+    else:
+        width = len(groupings)
+        for position, column in enumerate(groupings):
+            mask = (1 << width) - 1 - (1 << (width - 1 - position))
+            for value, impressions, clicks in session.execute(
+                select(column, *sums).where(*conditions).group_by(column)  # type: ignore[arg-type]
+            ).tuples():
+                values: list[Any] = [None] * width
+                values[position] = value
+                rows.append((*values, mask, impressions, clicks))
+    daily: list[tuple[date, int, int]] = []
+    cells: list[tuple[str, str, int, int]] = []
+    width = len(groupings)
+    for row in rows:
+        mask, impressions, clicks = row[width], int(row[width + 1] or 0), int(row[width + 2] or 0)
+        # grouping() has a 0 bit for the column this row is grouped by.
+        position = next(i for i in range(width) if not mask & (1 << (width - 1 - i)))
+        if position == 0:
+            daily.append((_as_date(row[0]), impressions, clicks))
+        else:
+            cells.append((DIMENSIONS[position - 1], str(row[position]), impressions, clicks))
+    return (
+        pd.DataFrame(daily, columns=["day", "impressions", "clicks"]),
+        pd.DataFrame(cells, columns=["dimension", "value", "impressions", "clicks"]),
+    )
 
 
 def _bounds(facts: BookingFacts) -> tuple[datetime, datetime]:
     return start_of_tokyo_day(facts.first_day), start_of_tokyo_day(
         facts.last_day + timedelta(days=1)
     )
-
-
-def _breakdown(session: Session, *conditions: object) -> pd.DataFrame:
-    frames = []
-    for dimension in DIMENSIONS:
-        column = getattr(DeliveryRollup, dimension)
-        rows = session.execute(
-            select(column, func.sum(DeliveryRollup.impressions), func.sum(DeliveryRollup.clicks))
-            .where(*conditions)  # type: ignore[arg-type]
-            .group_by(column)
-        ).tuples()
-        frame = pd.DataFrame(list(rows), columns=["value", "impressions", "clicks"])
-        frame.insert(0, "dimension", dimension)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 def _with_residents(counts: pd.DataFrame, reach: pd.DataFrame) -> pd.DataFrame:
@@ -126,10 +144,9 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
     placement_id = session.scalar(select(Booking.placement_id).where(Booking.id == booking_id))
     own = DeliveryRollup.booking_id == booking_id
     same_placement = DeliveryRollup.placement_id == placement_id
-    daily = _daily(session, own)
-    placement_daily = _daily(session, same_placement, start, stop).rename(
-        columns={"impressions": "placement_impressions"}
-    )
+    daily, own_cells = _aggregate(session, own)
+    placement_daily, placement_counts = _aggregate(session, same_placement, start, stop)
+    placement_daily = placement_daily.rename(columns={"impressions": "placement_impressions"})
     if daily.empty:
         joined = pd.DataFrame(columns=["day", "impressions", "clicks", "placement_impressions"])
     else:
@@ -144,7 +161,7 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
     # After the last day (and delivery's late re-rolls) the booking's reach cannot change.
     settled = end + timedelta(hours=LATE_HOURS + 1)
     reach = audience.reach(session, booking_id, final_after=settled)
-    booking_cells = _with_residents(_breakdown(session, own), reach)
+    booking_cells = _with_residents(own_cells, reach)
     neighbours = session.scalars(
         select(Booking.id).where(
             Booking.placement_id == placement_id,
@@ -153,7 +170,7 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
         )
     ).all()
     placement_cells = _with_residents(
-        _breakdown(session, same_placement, start, stop),
+        placement_counts,
         audience.placement_reach(session, neighbours),
     )
     return build_shop_report(facts, joined, booking_cells, placement_cells)
