@@ -27,7 +27,7 @@ from billing.bookings import run_month_end
 from billing.check import check_ledger
 from billing.config import BillingConfig
 from billing.recognition import recognise_revenue
-from billing.rendering import invoice_document, invoice_view, render_pdfs
+from billing.rendering import invoice_documents, render_pdfs
 from marketplace.calendar import week_start
 from marketplace.db import make_engine, make_session_factory
 from marketplace.lifecycle import BookingStatus, PlacementKind
@@ -130,10 +130,12 @@ def main() -> None:
     started, started_cpu = time.perf_counter(), _cpu()
     with factory.begin() as session:
         result = run_month_end(session, CONFIG, CLOSING_DAY)
-        invoiced, invoiced_cpu = time.perf_counter(), _cpu()
-        documents = [invoice_document(invoice_view(session, CONFIG, i)) for i in result.invoices]
         lines = sum(len(i.lines) for i in result.invoices)
         amount = sum(i.total for i in result.invoices)
+        issued = [(i.id, i.number) for i in result.invoices]
+    invoiced, invoiced_cpu = time.perf_counter(), _cpu()  # committed
+    with factory() as session:
+        documents = invoice_documents(session, CONFIG, [id_ for id_, _ in issued])
     html_done = time.perf_counter()
     cpu_before = _cpu()
     pdfs = render_pdfs(documents, args.workers)
@@ -141,8 +143,8 @@ def main() -> None:
     pdf_cpu = _cpu() - cpu_before
     if args.pdf_dir:
         args.pdf_dir.mkdir(parents=True, exist_ok=True)
-        for invoice, pdf in zip(result.invoices, pdfs, strict=True):
-            (args.pdf_dir / f"{invoice.number}.pdf").write_bytes(pdf)
+        for (_, number), pdf in zip(issued, pdfs, strict=True):
+            (args.pdf_dir / f"{number}.pdf").write_bytes(pdf)
 
     with factory.begin() as session:
         t0, c0 = time.perf_counter(), _cpu()
@@ -158,10 +160,10 @@ def main() -> None:
         f"({result.bookings_seen} due)"
     )
     print(
-        f"month-end invoicing: {len(result.invoices)} invoices, {lines} lines, "
+        f"month-end invoicing (committed): {len(issued)} invoices, {lines} lines, "
         f"¥{amount:,} in {invoiced - started:.2f} s wall, {invoiced_cpu - started_cpu:.2f} s CPU"
     )
-    print(f"HTML documents: {html_done - invoiced:.2f} s")
+    print(f"HTML documents (after commit): {html_done - invoiced:.2f} s")
     print(
         f"PDFs: {len(pdfs)} in {finished - html_done:.2f} s wall, {pdf_cpu:.2f} s CPU "
         f"({sum(map(len, pdfs)) / max(len(pdfs), 1) / 1024:.0f} KiB each, "

@@ -43,16 +43,34 @@ def week_amounts(booking: Booking) -> list[tuple[date, int]]:
 
 def invoiced_weeks(session: Session, booking_id: int) -> dict[date, int]:
     """Week → invoice line id, for every week of the booking already invoiced."""
-    result: dict[date, int] = {}
-    for line in session.execute(
-        select(InvoiceLine)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.booking_id == booking_id, Invoice.kind == DocumentKind.INVOICE)
-    ).scalars():
-        if line.service_start and line.service_end:
-            week = line.service_start
-            while week <= line.service_end:
-                result[week] = line.id
+    return invoiced_weeks_of(session, [booking_id]).get(booking_id, {})
+
+
+def invoiced_weeks_of(session: Session, booking_ids: Sequence[int]) -> dict[int, dict[date, int]]:
+    """Booking → (week → invoice line id) for many bookings, in one query per 500 bookings."""
+    result: dict[int, dict[date, int]] = {}
+    for i in range(0, len(booking_ids), 500):
+        rows = session.execute(
+            select(
+                InvoiceLine.id,
+                InvoiceLine.booking_id,
+                InvoiceLine.service_start,
+                InvoiceLine.service_end,
+            )
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(
+                InvoiceLine.booking_id.in_(booking_ids[i : i + 500]),
+                Invoice.kind == DocumentKind.INVOICE,
+            )
+            .order_by(InvoiceLine.id)
+        ).tuples()
+        for line_id, booking_id, start, end in rows:
+            if booking_id is None or start is None or end is None:
+                continue
+            weeks = result.setdefault(booking_id, {})
+            week = start
+            while week <= end:
+                weeks[week] = line_id
                 week += timedelta(weeks=1)
     return result
 
@@ -72,9 +90,17 @@ def _line(booking: Booking, placement: Placement, weeks: Sequence[tuple[date, in
     )
 
 
-def due_lines(session: Session, booking: Booking, through: date | None) -> list[LineDraft]:
-    """The line for the booking's weeks not invoiced yet that start by `through` (all if None)."""
-    done = invoiced_weeks(session, booking.id)
+def due_lines(
+    session: Session,
+    booking: Booking,
+    through: date | None,
+    done: dict[date, int] | None = None,
+) -> list[LineDraft]:
+    """The line for the booking's weeks not invoiced yet that start by `through` (all if None).
+
+    `done` is the booking's invoiced weeks when the caller has already read them."""
+    if done is None:
+        done = invoiced_weeks(session, booking.id)
     due = [
         (week, amount)
         for week, amount in week_amounts(booking)
@@ -177,9 +203,14 @@ def run_month_end(session: Session, config: BillingConfig, closing_day: date) ->
         .tuples()
         .all()
     )
+    done = invoiced_weeks_of(session, [b.id for b in bookings])
+    # Held here so the identity map keeps them: due_lines' session.get then never queries.
+    placements = session.scalars(
+        select(Placement).where(Placement.id.in_({b.placement_id for b in bookings}))
+    ).all()
     grouped: dict[tuple[int, PaymentMethod], list[LineDraft]] = {}
     for booking in bookings:
-        lines = due_lines(session, booking, through)
+        lines = due_lines(session, booking, through, done.get(booking.id, {}))
         if lines:
             method = methods.get(booking.id, PaymentMethod.BANK_TRANSFER)
             grouped.setdefault((booking.shop_id, method), []).extend(lines)
@@ -195,6 +226,7 @@ def run_month_end(session: Session, config: BillingConfig, closing_day: date) ->
         )
         for (shop_id, method), lines in grouped.items()
     ]
+    del placements
     return MonthEndResult(invoices, len(bookings))
 
 

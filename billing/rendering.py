@@ -7,6 +7,7 @@ and the PDF wraps it in a minimal document with the print stylesheet.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.config import BillingConfig
@@ -66,10 +68,22 @@ def invoice_document(view: InvoiceView) -> str:
     )
 
 
-def html_to_pdf(document: str) -> bytes:
-    from weasyprint import HTML  # heavy import, only when a PDF is made
+def invoice_documents(
+    session: Session, config: BillingConfig, invoice_ids: Sequence[int]
+) -> list[str]:
+    """The PDF documents of issued invoices, in the order of `invoice_ids`.
 
-    pdf: bytes = HTML(string=document).write_pdf(stylesheets=[_print_css()])
+    Issued invoices never change, so this runs after the issuing transaction has committed
+    (month-end keeps its transaction short and renders PDFs with no database at all)."""
+    invoices = {
+        i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids)))
+    }
+    return [invoice_document(invoice_view(session, config, invoices[i])) for i in invoice_ids]
+
+
+def html_to_pdf(document: str) -> bytes:
+    html, renderer = _renderer()
+    pdf: bytes = html(string=document).write_pdf(**renderer)
     return pdf
 
 
@@ -78,17 +92,36 @@ def invoice_pdf(view: InvoiceView) -> bytes:
 
 
 def render_pdfs(documents: Sequence[str], workers: int | None = None) -> list[bytes]:
-    """Render many invoice documents, in parallel processes when there are enough of them."""
+    """Render many invoice documents, in parallel processes when there are enough of them.
+
+    Each process parses the print stylesheet and loads the fonts once (`_renderer`), not once
+    per document. The caller should have committed first: rendering needs no database.
+    """
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(documents) < 8:
         return [html_to_pdf(d) for d in documents]
+    import weasyprint  # noqa: F401  with the fork start method the workers inherit the import
+
     chunk = max(1, len(documents) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(html_to_pdf, documents, chunksize=chunk))
 
 
-@cache
-def _print_css():  # type: ignore[no-untyped-def]
-    from weasyprint import CSS
+_local = threading.local()
 
-    return CSS(filename=str(PRINT_CSS))
+
+def _renderer():  # type: ignore[no-untyped-def]
+    """weasyprint's HTML class and write options with one FontConfiguration and one parsed
+    stylesheet per thread (weasyprint objects are not shared across threads)."""
+    cached = getattr(_local, "renderer", None)
+    if cached is None or cached[2] != os.getpid():
+        from weasyprint import CSS, HTML  # heavy import, only when a PDF is made
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()
+        options = {
+            "stylesheets": [CSS(filename=str(PRINT_CSS), font_config=fonts)],
+            "font_config": fonts,
+        }
+        cached = _local.renderer = (HTML, options, os.getpid())
+    return cached[0], cached[1]

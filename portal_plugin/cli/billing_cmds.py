@@ -15,7 +15,7 @@ from billing.bookings import process_cancellations, run_month_end
 from billing.check import check_ledger
 from billing.errors import BillingError
 from billing.recognition import recognise_revenue
-from billing.rendering import invoice_document, invoice_view, render_pdfs
+from billing.rendering import invoice_documents, render_pdfs
 from billing.webhooks import reconcile as reconcile_events
 from marketplace.calendar import tokyo_date
 from marketplace.db import make_engine, make_session_factory, utcnow
@@ -110,13 +110,13 @@ def month_end(
             )
             result = run_month_end(session, config, day)
             recognised = recognise_revenue(session, day)
-            documents = [
-                invoice_document(invoice_view(session, config, i)) for i in result.invoices
-            ]
-        if pdf_dir is not None:
+            issued = [(i.id, i.number) for i in result.invoices]
+        if pdf_dir is not None:  # after commit: issued invoices are immutable
+            with database_session(settings) as session:
+                documents = invoice_documents(session, config, [id_ for id_, _ in issued])
             pdf_dir.mkdir(parents=True, exist_ok=True)
-            for invoice, pdf in zip(result.invoices, render_pdfs(documents), strict=True):
-                (pdf_dir / f"{invoice.number}.pdf").write_bytes(pdf)
+            for (_, number), pdf in zip(issued, render_pdfs(documents), strict=True):
+                (pdf_dir / f"{number}.pdf").write_bytes(pdf)
     except BillingError as exc:
         fail(str(exc))
     typer.echo(

@@ -3,7 +3,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from billing import ledger
-from billing.bookings import accept_invoice, process_cancellations, run_month_end, week_amounts
+from billing.bookings import (
+    accept_invoice,
+    invoiced_weeks,
+    invoiced_weeks_of,
+    process_cancellations,
+    run_month_end,
+    week_amounts,
+)
 from billing.models import DocumentKind, Invoice, Refund, RefundStatus
 from billing.payments import invoice_position, record_bank_transfer
 from marketplace.audit import Actor
@@ -100,3 +107,19 @@ def test_month_end_puts_a_shops_bookings_on_one_invoice_and_cancels_per_line(
     }
     assert credited == second_lines
     assert sum(n.total for n in notes) == second.total_yen
+
+
+def test_invoiced_weeks_of_many_bookings_matches_one_by_one(
+    session, make_shop, hold, billing_config
+) -> None:
+    shop = make_shop()
+    long = hold(shop, first_week=date(2026, 5, 4), weeks=12)
+    short = hold(shop, first_week=date(2026, 5, 11), weeks=2)
+    never = hold(shop, first_week=date(2026, 5, 4), weeks=3)
+    for booking in (long, short):
+        accept_invoice(session, billing_config, booking.id, shop_id=shop.id, now=NOW)
+    many = invoiced_weeks_of(session, [long.id, short.id, never.id])
+    assert many[long.id] == invoiced_weeks(session, long.id)
+    assert sorted(many[long.id]) == [date(2026, 5, d) for d in (4, 11, 18, 25)]
+    assert sorted(many[short.id]) == [date(2026, 5, 11), date(2026, 5, 18)]
+    assert never.id not in many and invoiced_weeks(session, never.id) == {}

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from billing.invoices import CreditDraft, LineDraft, issue_credit_note, issue_invoice
-from billing.rendering import invoice_body_html, invoice_pdf, invoice_view
+from billing.rendering import (
+    html_to_pdf,
+    invoice_body_html,
+    invoice_documents,
+    invoice_pdf,
+    invoice_view,
+    render_pdfs,
+)
 from tests.billing.conftest import ISSUER_NUMBER
 
 
@@ -81,3 +88,33 @@ def test_pdf_text_contains_the_japanese_shop_name(
     assert ISSUER_NUMBER in text
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True)
     assert "IPAexGothic" in fonts.stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+def test_month_end_pdfs_render_in_worker_processes_in_order(
+    session, make_shop, billing_config, tmp_path: Path
+) -> None:
+    invoices = [
+        issue_invoice(
+            session,
+            billing_config,
+            shop_id=make_shop(business_name=f"七日町 甘味処 {n}号店").id,
+            lines=[LineDraft(f"サイドガジェット({n + 1}週)", 1_925 * (n + 1))],
+            issue_date=date(2026, 5, 31),
+        )
+        for n in range(9)  # enough for render_pdfs to use its process pool
+    ]
+    documents = invoice_documents(session, billing_config, [i.id for i in reversed(invoices)])
+    pdfs = render_pdfs(documents, workers=2)
+    assert len(pdfs) == 9
+    for n, pdf in zip(reversed(range(9)), pdfs, strict=True):
+        path = tmp_path / f"{n}.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+        assert f"七日町 甘味処 {n}号店" in text and f"¥{1_925 * (n + 1):,}" in text
+    assert html_to_pdf(documents[0]).startswith(b"%PDF")  # the same renderer, reused in-process
