@@ -186,6 +186,10 @@ class DeliveryService:
         self._thread = threading.Thread(target=self._loop, name="delivery-refresh", daemon=True)
         self._thread.start()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -190,6 +190,10 @@ async def click(request: Request) -> Response:
     return RedirectResponse(landing, status_code=302, headers={"Cache-Control": "no-store"})
 
 
+# Served by portal_plugin.fast_path (no session, language or CSRF layers); the route stays for
+# url_for, for other methods (405) and in case the middleware is not installed.
+FAST_ENDPOINTS = {"/api/feed": api_feed}
+
 routes = [
     Route("/api/feed", api_feed, methods=["GET"], name="api_feed"),
     Route("/i/{token}", impression, methods=["GET"], name="ad_impression"),
