@@ -162,23 +162,30 @@ def measure(
     run_wrk(url, args.connections, 3, script)
     before = cpu_seconds(server.pid)
     result = run_wrk(url, args.connections, args.duration, script)
-    used = cpu_seconds(server.pid) - before
+    after = cpu_seconds(server.pid)
     requests = result["requests_per_second"] * args.duration
+    used = after[0] - before[0]
     result["cpu_ms_per_request"] = round(1000 * used / requests, 3) if requests else 0.0
+    # Seconds the server's threads were ready to run but waited for a CPU, per second of run:
+    # how much the other processes on the machine held it back.
+    result["runqueue_wait_per_s"] = round((after[1] - before[1]) / args.duration, 2)
     return result
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its children (uvicorn workers), from /proc."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) and run-queue wait seconds of a process's threads and its
+    children's (uvicorn workers), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    cpu = wait = 0.0
     for process in [pid, *_children(pid)]:
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{process}/task").iterdir():
+                wait += int((task / "schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    return cpu, wait
 
 
 def _children(pid: int) -> list[int]:
@@ -272,11 +279,13 @@ def main() -> None:
           f"body {len(sample)} bytes, {len(tokens)} residents' tokens, {ads} ads in a sample "
           f"feed; load average {result['load_average_1m'][0]} before, "
           f"{result['load_average_1m'][1]} after on {os.cpu_count()} CPUs")  # fmt: skip
-    print("| endpoint | req/s | p50 ms | p99 ms | server CPU ms/req | non-2xx |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| endpoint | req/s | p50 ms | p99 ms | server CPU ms/req | run-queue wait s/s | non-2xx |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, row in (("blended feed", feed), ("bare Starlette", bare)):
         print(f"| {name} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} | "
-              f"{row['p99_ms']:.2f} | {row['cpu_ms_per_request']:.3f} | {row['non_2xx']:.0f} |")  # fmt: skip
+              f"{row['p99_ms']:.2f} | {row['cpu_ms_per_request']:.3f} | {row['runqueue_wait_per_s']:.2f} | {row['non_2xx']:.0f} |")  # fmt: skip
     print(f"feed / bare throughput: {ratio:.1%} (target >= 30%); "
           f"feed p99 {feed['p99_ms']:.1f} ms (target < 25 ms)")  # fmt: skip
 
