@@ -1,7 +1,7 @@
 """Benchmark: blended feed throughput and latency against a bare Starlette endpoint.
 
 Seeds (once) a synthetic city with the demo placements and campaigns into SQLite, serves the
-demo portal with uvicorn (one worker), and loads `GET /marketplace/api/feed?limit=10` with wrk
+demo portal with uvicorn (one worker unless --workers), and loads `GET /marketplace/api/feed?limit=10` with wrk
 using real signed resident tokens spread over many residents (a Lua script picks one per
 request). In the same run it loads a bare Starlette endpoint returning a constant JSON body of
 the same size. Reports requests/s, p50 and p99 for both, and their ratio.
@@ -9,7 +9,7 @@ the same size. Reports requests/s, p50 and p99 for both, and their ratio.
 Targets: feed throughput >= 30% of the bare endpoint, feed p99 < 25 ms at 32 connections.
 
     .venv/bin/python bench/feed_throughput.py [--residents 20000] [--tokens 20000]
-        [--connections 32] [--duration 20] [--json]
+        [--connections 32] [--duration 20] [--workers 1] [--json]
 
 Needs wrk (Debian package `wrk`, installed by scripts/system-deps.sh).
 """
@@ -77,10 +77,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(
+    factory: str, port: int, env: dict[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+         "--port", str(port), "--no-access-log", "--log-level", "warning",
+         "--workers", str(workers)],
         cwd=ROOT, env={**os.environ, **env},
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -95,17 +98,25 @@ def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
 
 
 def wait_for_relevance(port: int, token: str, timeout: float = 120.0) -> bytes:
-    """The relevance model loads in the background after start-up; measure once it serves."""
+    """The relevance model loads in the background after start-up; measure once it serves.
+
+    With several workers a poll reaches any one of them: wait for ten answers in a row.
+    """
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{FEED_PATH}", headers={"X-Portal-Resident": token}
     )
     deadline = time.monotonic() + timeout
+    ready = 0
     while True:
-        with urllib.request.urlopen(request) as response:
-            sample = response.read()
-        if json.loads(sample)["relevance_model"] != "loading" or time.monotonic() > deadline:
+        try:
+            with urllib.request.urlopen(request) as response:
+                sample = response.read()
+        except OSError:  # a worker still starting
+            sample = b'{"relevance_model": "loading"}'
+        ready = ready + 1 if json.loads(sample)["relevance_model"] != "loading" else 0
+        if ready >= 10 or time.monotonic() > deadline:
             return bytes(sample)
-        time.sleep(1)
+        time.sleep(1 if ready == 0 else 0.05)
 
 
 def lua_script(tokens: list[str], folder: Path) -> Path:
@@ -140,10 +151,50 @@ def run_wrk(url: str, connections: int, duration: int, script: Path | None) -> d
     }
 
 
-def measure(url: str, args: argparse.Namespace, script: Path | None) -> dict[str, float]:
-    """A 3-second warm-up, then the measured run."""
+def measure(
+    url: str, args: argparse.Namespace, script: Path | None, server: subprocess.Popen[bytes]
+) -> dict[str, float]:
+    """A 3-second warm-up, then the measured run, with the server's CPU time per request.
+
+    CPU time per request (user + system, all the server's processes) does not depend on how
+    loaded the machine is, unlike requests/s and latency on a shared machine.
+    """
     run_wrk(url, args.connections, 3, script)
-    return run_wrk(url, args.connections, args.duration, script)
+    before = cpu_seconds(server.pid)
+    result = run_wrk(url, args.connections, args.duration, script)
+    after = cpu_seconds(server.pid)
+    requests = result["requests_per_second"] * args.duration
+    used = after[0] - before[0]
+    result["cpu_ms_per_request"] = round(1000 * used / requests, 3) if requests else 0.0
+    # Seconds the server's threads were ready to run but waited for a CPU, per second of run:
+    # how much the other processes on the machine held it back.
+    result["runqueue_wait_per_s"] = round((after[1] - before[1]) / args.duration, 2)
+    return result
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) and run-queue wait seconds of a process's threads and its
+    children's (uvicorn workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = wait = 0.0
+    for process in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{process}/task").iterdir():
+                wait += int((task / "schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            continue
+    return cpu, wait
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        for child in children:
+            found += [int(child), *_children(int(child))]
+    return found
 
 
 def _ms(text: str) -> float:
@@ -158,11 +209,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--database", type=Path, default=ROOT / "var/bench/feed.db")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, both servers")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk (scripts/system-deps.sh)")
     tokens = prepare(args.database, args.residents, args.tokens)
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         env = {
             "DATABASE_URL": f"sqlite:///{args.database}",
@@ -174,7 +227,7 @@ def main() -> None:
         }
         feed_port = free_port()
         feed_server = serve(
-            "portal_plugin.demo.app:create_demo_app_from_environment", feed_port, env
+            "portal_plugin.demo.app:create_demo_app_from_environment", feed_port, env, args.workers
         )
         try:
             wait_for_relevance(feed_port, tokens[0])
@@ -186,22 +239,29 @@ def main() -> None:
                 sample = response.read()
             ads = sum(1 for item in json.loads(sample)["items"] if item["type"] == "ad")
             script = lua_script(tokens, Path(folder))
-            feed = measure(f"http://127.0.0.1:{feed_port}{FEED_PATH}", args, script)
+            feed = measure(f"http://127.0.0.1:{feed_port}{FEED_PATH}", args, script, feed_server)
         finally:
             feed_server.terminate()
             feed_server.wait(30)
         bare_port = free_port()
         bare_server = serve(
-            "bench.bare_app:create_bare_app", bare_port, {"BARE_BODY_BYTES": str(len(sample))}
+            "bench.bare_app:create_bare_app",
+            bare_port,
+            {"BARE_BODY_BYTES": str(len(sample))},
+            args.workers,
         )
         try:
-            bare = measure(f"http://127.0.0.1:{bare_port}/feed", args, None)
+            bare = measure(f"http://127.0.0.1:{bare_port}/feed", args, None, bare_server)
         finally:
             bare_server.terminate()
             bare_server.wait(30)
     ratio = feed["requests_per_second"] / bare["requests_per_second"]
     result = {
         "connections": args.connections,
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        # Other processes on a shared machine: throughput and latency only compare within a run.
+        "load_average_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "duration_s": args.duration,
         "residents_with_tokens": len(tokens),
         "body_bytes": len(sample),
@@ -215,13 +275,17 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{args.connections} connections, {args.duration}s each, body {len(sample)} bytes, "
-          f"{len(tokens)} residents' tokens, {ads} ads in a sample feed")  # fmt: skip
-    print("| endpoint | req/s | p50 ms | p99 ms | non-2xx |")
-    print("| --- | --- | --- | --- | --- |")
+    print(f"{args.connections} connections, {args.workers} worker(s), {args.duration}s each, "
+          f"body {len(sample)} bytes, {len(tokens)} residents' tokens, {ads} ads in a sample "
+          f"feed; load average {result['load_average_1m'][0]} before, "
+          f"{result['load_average_1m'][1]} after on {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        "| endpoint | req/s | p50 ms | p99 ms | server CPU ms/req | run-queue wait s/s | non-2xx |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, row in (("blended feed", feed), ("bare Starlette", bare)):
         print(f"| {name} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} | "
-              f"{row['p99_ms']:.2f} | {row['non_2xx']:.0f} |")  # fmt: skip
+              f"{row['p99_ms']:.2f} | {row['cpu_ms_per_request']:.3f} | {row['runqueue_wait_per_s']:.2f} | {row['non_2xx']:.0f} |")  # fmt: skip
     print(f"feed / bare throughput: {ratio:.1%} (target >= 30%); "
           f"feed p99 {feed['p99_ms']:.1f} ms (target < 25 ms)")  # fmt: skip
 

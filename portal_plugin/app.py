@@ -19,9 +19,11 @@ from starlette.staticfiles import StaticFiles
 from portal_plugin.auth import wants_html
 from portal_plugin.context import PluginContext
 from portal_plugin.delivery_runtime import start_delivery, stop_delivery
+from portal_plugin.fast_path import FastPathMiddleware
 from portal_plugin.hooks import PortalHooks
 from portal_plugin.language import LanguageMiddleware
 from portal_plugin.routes import all_routes
+from portal_plugin.routes.delivery import FAST_ENDPOINTS
 from portal_plugin.security.body_limit import BodyLimitMiddleware
 from portal_plugin.security.csrf import CSRFMiddleware
 from portal_plugin.security.headers import SecurityHeadersMiddleware
@@ -57,6 +59,7 @@ def create_app(
 
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.session_cookie_secure),
+        Middleware(FastPathMiddleware, endpoints=FAST_ENDPOINTS),
         Middleware(BodyLimitMiddleware),
         Middleware(LanguageMiddleware, default=settings.default_language),
         Middleware(

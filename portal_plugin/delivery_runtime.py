@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from datetime import timedelta
@@ -24,6 +25,9 @@ from portal_plugin.context import PluginContext
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = "delivery"
+# How many app lifespans share the running service: tests (and hosts) may enter the lifespan
+# of one app several times at once; the service starts with the first and stops with the last.
+USERS_KEY = "delivery_users"
 HISTORY_DAYS = 30
 HISTORY_ROWS = 150_000
 REFERENCE_RESIDENTS = 1_000
@@ -35,6 +39,10 @@ def delivery_service(ctx: PluginContext) -> DeliveryService | None:
 
 
 async def start_delivery(ctx: PluginContext) -> None:
+    users = int(ctx.services.get(USERS_KEY, 0))
+    ctx.services[USERS_KEY] = users + 1
+    if users and delivery_service(ctx) is not None:
+        return
     settings = ctx.settings
     writer = EventWriter(ctx.engine, settings.delivery_spool_dir)
     # Its own sessions on the engine: the service's threads never share a request's session.
@@ -69,6 +77,10 @@ async def start_delivery(ctx: PluginContext) -> None:
 
 
 async def stop_delivery(ctx: PluginContext) -> None:
+    users = max(0, int(ctx.services.get(USERS_KEY, 1)) - 1)
+    ctx.services[USERS_KEY] = users
+    if users:
+        return
     service = ctx.services.pop(SERVICE_KEY, None)
     if isinstance(service, DeliveryService):
         await run_in_threadpool(service.stop)
@@ -85,9 +97,24 @@ def _load_relevance(
                 scorer, name = _history_scorer(session), "tag_profile"
             reference = _reference(session)
     except Exception:
+        if service.stopped:  # the app shut down (and its database may be gone) meanwhile
+            return
         log.exception("delivery relevance not loaded; ads are paced without relevance")
         return
     service.use_scorer(scorer, AdRelevance(scorer, reference), name)
+    freeze_long_lived_objects()
+
+
+def freeze_long_lived_objects() -> None:
+    """Keep the loaded model and snapshot out of the garbage collector's full passes.
+
+    The relevance model holds millions of small objects (a profile per resident). A full
+    collection walks all of them: measured at 0.5 s with 20,000 residents, during which no
+    request is answered. Frozen objects are never walked again; they live as long as the
+    process anyway (a replaced model is released by reference counting all the same).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _recommender_scorer(ctx: PluginContext) -> RelevanceScorer | None:

@@ -9,7 +9,6 @@ missing a field, expired, or signed with another key is refused.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import time
@@ -53,7 +52,7 @@ def _b64decode(text: str) -> bytes:
 
 
 def _signature(secret: str, payload_part: str) -> str:
-    digest = hmac.new(secret.encode(), payload_part.encode("ascii"), hashlib.sha256).digest()
+    digest = hmac.digest(secret.encode(), payload_part.encode("ascii"), "sha256")
     return _b64encode(digest)
 
 

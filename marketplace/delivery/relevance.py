@@ -7,6 +7,7 @@ residents' interaction history, used when no trained model is available.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +21,11 @@ from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
 
 INTEREST_BONUS = 0.05
 PREPARED_CACHE = 256
+# Item-feature matrices up to this many cells are kept dense: a BLAS matrix-vector product on
+# a few hundred articles costs a few microseconds, the sparse one ten times that in overhead.
+DENSE_CELLS = 2_000_000
+
+Prepared = tuple[dict[str, int], "np.ndarray | sp.csr_matrix"]
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,9 @@ class TagProfileScorer:
         self._profiles = profiles
         self._segments = segment_profiles
         self._tag_categories = dict(tag_categories or {})
-        self._matrices: OrderedDict[tuple[str, ...], tuple[dict[str, int], sp.csr_matrix]] = (
-            OrderedDict()
-        )
+        self._matrices: OrderedDict[tuple[str, ...], Prepared] = OrderedDict()
+        # The item list scored last (a snapshot's articles): found by identity, without hashing.
+        self._last: tuple[Sequence[ScoredItem], Prepared] | None = None
 
     @classmethod
     def fit(
@@ -127,17 +133,23 @@ class TagProfileScorer:
             column = index.get(f"category:{interest}")
             if column is not None:
                 weights[column] += INTEREST_BONUS
-        return [float(v) for v in matrix @ weights]
+        scores: list[float] = (matrix @ weights).tolist()
+        return scores
 
-    def _prepared(self, items: Sequence[ScoredItem]) -> tuple[dict[str, int], sp.csr_matrix]:
-        """Items as a sparse matrix of their (expanded) features, each row scaled by 1/√n.
+    def _prepared(self, items: Sequence[ScoredItem]) -> Prepared:
+        """Items as a matrix of their (expanded) features, each row scaled by 1/√n.
 
         Cached per item list: a feed scores the same live articles until the next refresh.
         """
+        last = self._last
+        if last is not None and last[0] is items:
+            return last[1]
         key = tuple(item.item_id for item in items)
         cached = self._matrices.get(key)
         if cached is not None:
             self._matrices.move_to_end(key)
+            if isinstance(items, tuple):
+                self._last = (items, cached)
             return cached
         index: dict[str, int] = {}
         rows, columns, values = [], [], []
@@ -147,10 +159,14 @@ class TagProfileScorer:
                 rows.append(row)
                 columns.append(index.setdefault(feature, len(index)))
                 values.append(1.0 / math.sqrt(len(features)))
-        matrix = sp.csr_matrix((values, (rows, columns)), shape=(len(items), max(1, len(index))))
+        shape = (len(items), max(1, len(index)))
+        sparse = sp.csr_matrix((values, (rows, columns)), shape=shape)
+        matrix = sparse.toarray() if shape[0] * shape[1] <= DENSE_CELLS else sparse
         self._matrices[key] = (index, matrix)
         if len(self._matrices) > PREPARED_CACHE:
             self._matrices.popitem(last=False)
+        if isinstance(items, tuple):  # immutable, so identity means the same items
+            self._last = (items, (index, matrix))
         return index, matrix
 
     def _expand(self, features: tuple[str, ...]) -> tuple[str, ...]:
@@ -185,7 +201,7 @@ class AdRelevance:
     ) -> None:
         self.scorer = scorer
         self._reference = [a for a in reference if a.personalized]
-        self._sorted: dict[str, np.ndarray] = {}
+        self._sorted: dict[str, list[float]] = {}
         # (resident, item) -> relevance; both are immutable for this scorer's lifetime.
         self._cache: OrderedDict[tuple[str | None, str], float] = OrderedDict()
         self._cache_size = cache_size
@@ -208,9 +224,9 @@ class AdRelevance:
     def _percentile(self, item: ScoredItem, score: float) -> float:
         reference = self._sorted.get(item.item_id)
         if reference is None:
-            values = [self.scorer.score(a, [item])[0] for a in self._reference]
-            reference = np.sort(np.asarray(values, dtype=np.float64))
+            reference = sorted(self.scorer.score(a, [item])[0] for a in self._reference)
             self._sorted[item.item_id] = reference
-        below = np.searchsorted(reference, score, side="left")
-        upto = np.searchsorted(reference, score, side="right")
+        # bisect on a list: a numpy search costs more in call overhead than in searching.
+        below = bisect.bisect_left(reference, score)
+        upto = bisect.bisect_right(reference, score)
         return float((below + upto) / 2 + 0.5) / (len(reference) + 1)

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -26,7 +26,13 @@ from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_fe
 from marketplace.delivery.pacing import PacingParams
 from marketplace.delivery.relevance import AdRelevance, RelevanceScorer
 from marketplace.delivery.rollups import roll_up_recent
-from marketplace.delivery.serving import EMPTY, Snapshot, load_shared_counts, load_snapshot
+from marketplace.delivery.serving import (
+    ARTICLE_PROPERTIES,
+    EMPTY,
+    Snapshot,
+    load_shared_counts,
+    load_snapshot,
+)
 from marketplace.delivery.tracking import (
     TOKEN_MAX_AGE_SECONDS,
     OfferToken,
@@ -172,6 +178,13 @@ class DeliveryService:
             self.last_refresh_error = str(exc)
             log.warning("delivery refresh failed, serving the previous snapshot: %s", exc)
             return False
+        if snapshot.articles == self.snapshot.articles:
+            # The same articles: keep the previous objects, so the caches keyed on them (the
+            # scorer's item matrix, encoded JSON, rankings) keep hitting.
+            snapshot = replace(snapshot, articles=self.snapshot.articles)
+            snapshot.__dict__.update(
+                {k: v for k, v in self.snapshot.__dict__.items() if k in ARTICLE_PROPERTIES}
+            )
         self.snapshot = snapshot
         self.ledger.shared = shared
         if refresh_caps:
@@ -185,6 +198,10 @@ class DeliveryService:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="delivery-refresh", daemon=True)
         self._thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
     def stop(self) -> None:
         self._stop.set()

@@ -67,6 +67,10 @@ class Snapshot:
         return [b for group in self.candidates.values() for b in group]
 
 
+# The cached properties that depend on the articles alone (a refresh with the same articles
+# carries them over).
+ARTICLE_PROPERTIES = frozenset({"articles_version", "notices", "regular", "regular_items"})
+
 EMPTY = Snapshot(datetime.min, False, {}, {}, {}, ())
 
 

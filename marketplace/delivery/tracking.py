@@ -64,7 +64,8 @@ class TokenSigner:
         return self._read("click", token, now)
 
     def _mac(self, purpose: str, body: str) -> str:
-        digest = hmac.new(self._key, f"{purpose}:{body}".encode(), hashlib.sha256).digest()
+        # The one-shot C HMAC: a quarter of the cost of building an HMAC object per token.
+        digest = hmac.digest(self._key, f"{purpose}:{body}".encode(), "sha256")
         return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
     def _sign(self, purpose: str, offer: OfferToken, issued_at: float | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -73,10 +72,18 @@ def service_or_error(request: Request) -> DeliveryService | Response:
     return service
 
 
-@lru_cache(maxsize=4096)
+ARTICLE_JSON_CACHE = 4096
+# id(article) -> (article, its JSON): found by identity, without hashing the dataclass. The
+# article is kept in the entry, so its id cannot be reused while the entry exists.
+_article_json: dict[int, tuple[FeedArticle, str]] = {}
+
+
 def article_json(article: FeedArticle) -> str:
     """An article's JSON, encoded once: the same live articles appear in every feed."""
-    return json.dumps(
+    cached = _article_json.get(id(article))
+    if cached is not None and cached[0] is article:
+        return cached[1]
+    encoded = json.dumps(
         {
             "type": "article",
             "id": article.article_id,
@@ -89,6 +96,10 @@ def article_json(article: FeedArticle) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
+    if len(_article_json) >= ARTICLE_JSON_CACHE:
+        _article_json.clear()
+    _article_json[id(article)] = (article, encoded)
+    return encoded
 
 
 def ad_json(prefix: str, item: ServedAd) -> str:
@@ -189,6 +200,10 @@ async def click(request: Request) -> Response:
         return refused(exc.reason)
     return RedirectResponse(landing, status_code=302, headers={"Cache-Control": "no-store"})
 
+
+# Served by portal_plugin.fast_path (no session, language or CSRF layers); the route stays for
+# url_for, for other methods (405) and in case the middleware is not installed.
+FAST_ENDPOINTS = {"/api/feed": api_feed}
 
 routes = [
     Route("/api/feed", api_feed, methods=["GET"], name="api_feed"),

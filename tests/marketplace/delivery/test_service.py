@@ -71,3 +71,16 @@ def test_feeds_are_served_from_memory_while_the_database_is_down(
     during = service.feed(Audience("res-2", consent=False), 10)
     assert len(during.items) == len(before.items) == 10
     service.stop()
+
+
+def test_a_refresh_with_unchanged_articles_keeps_the_served_objects(
+    world: World, tmp_path: Path
+) -> None:
+    service = worker(world.engine, tmp_path, "d")
+    first = service.snapshot
+    items = first.regular_items
+    assert service.refresh()
+    assert service.snapshot is not first
+    assert service.snapshot.articles is first.articles
+    assert service.snapshot.regular_items is items
+    service.stop()
