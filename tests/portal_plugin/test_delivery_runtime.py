@@ -13,16 +13,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from marketplace.delivery.service import DeliveryService
 from portal_plugin.app import create_app
-from portal_plugin.delivery_runtime import MODEL_KEY, ModelReloader, delivery_service
+from portal_plugin.delivery_runtime import MODEL_KEY, ModelReloader
 from recommender.artifact import POINTER, STATE, promote, save_artifact
 from recommender.state import ModelState
 from tests.conftest import make_settings
 from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
+from tests.portal_plugin.test_delivery_routes import BROWSER, service
 
 REFRESH = 0.2
-BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
 
 
 def popularity_model(item_ids: list[str], favourite: str) -> ModelState:
@@ -77,12 +76,6 @@ def client(world: World, tmp_path: Path, store: Path) -> Iterator[TestClient]:
     app = create_app(settings, engine=world.engine)
     with TestClient(app, base_url="https://testserver", headers=BROWSER) as client:
         yield client
-
-
-def service(client: TestClient) -> DeliveryService:
-    found = delivery_service(client.app.state.ctx)  # type: ignore[attr-defined]
-    assert found is not None
-    return found
 
 
 def reloader(client: TestClient) -> ModelReloader:
