@@ -148,16 +148,15 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
     placement_daily, placement_counts = _aggregate(session, same_placement, start, stop)
     placement_daily = placement_daily.rename(columns={"impressions": "placement_impressions"})
     if daily.empty:
-        joined = pd.DataFrame(columns=["day", "impressions", "clicks", "placement_impressions"])
-    else:
-        joined = daily.merge(
-            placement_daily[["day", "placement_impressions"]], on="day", how="left"
-        )
-        joined["placement_impressions"] = (
-            pd.to_numeric(joined["placement_impressions"], errors="coerce")
-            .fillna(0)
-            .astype("int64")
-        )
+        daily = pd.DataFrame(columns=["day", "impressions", "clicks"])
+    if placement_daily.empty:
+        placement_daily = pd.DataFrame(columns=["day", "placement_impressions"])
+    # Outer: the placement's days without this booking's impressions still count towards the
+    # share, as they do for billing's make-goods (a day with none delivered is under-delivery).
+    joined = daily.merge(placement_daily[["day", "placement_impressions"]], on="day", how="outer")
+    for column in ("impressions", "clicks", "placement_impressions"):
+        joined[column] = pd.to_numeric(joined[column], errors="coerce").fillna(0).astype("int64")
+    joined = joined.sort_values("day").reset_index(drop=True)
     # After the last day (and delivery's late re-rolls) the booking's reach cannot change.
     settled = end + timedelta(hours=LATE_HOURS + 1)
     reach = audience.reach(session, booking_id, final_after=settled)

@@ -27,6 +27,7 @@ from billing.models import (
 from billing.money import allocate
 from billing.recognition import month_end, month_start, next_month
 from billing.refunds import RefundGateway, credit_and_refund
+from marketplace.audit import Actor
 from marketplace.bookings import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
@@ -146,11 +147,15 @@ def accept_invoice(
     *,
     shop_id: int,
     method: PaymentMethod = PaymentMethod.BANK_TRANSFER,
+    actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Invoice:
-    """The shop accepts to pay by invoice: the hold is confirmed and the first invoice issued."""
+    """The shop accepts to pay by invoice: the hold is confirmed and the first invoice issued.
+
+    Idempotent: accepting again returns the booking's first invoice and issues nothing.
+    """
     now = now or utcnow()
-    booking = confirm_booking(session, booking_id, shop_id=shop_id, now=now)
+    booking = confirm_booking(session, booking_id, shop_id=shop_id, actor=actor, now=now)
     today = tokyo_date(now)
     through = None
     if is_long(config, booking):

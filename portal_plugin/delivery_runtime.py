@@ -14,17 +14,21 @@ from starlette.concurrency import run_in_threadpool
 from marketplace.db import make_session_factory, utcnow
 from marketplace.delivery.feed_policy import FeedRules
 from marketplace.delivery.models import AdImpression
-from marketplace.delivery.relevance import AdRelevance, RelevanceScorer, TagProfileScorer
+from marketplace.delivery.recommender_scorer import HeldRecommenderScorer
+from marketplace.delivery.relevance import AdRelevance, TagProfileScorer
 from marketplace.delivery.service import DeliveryService
 from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.types import Audience
 from marketplace.delivery.writer import EventWriter
 from marketplace.models import Article, InteractionEvent, Resident
 from portal_plugin.context import PluginContext
+from recommender.artifact import promoted_version
+from recommender.scorer import ScorerHolder
 
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = "delivery"
+MODEL_KEY = "delivery_model"
 # How many app lifespans share the running service: tests (and hosts) may enter the lifespan
 # of one app several times at once; the service starts with the first and stops with the last.
 USERS_KEY = "delivery_users"
@@ -67,10 +71,12 @@ async def start_delivery(ctx: PluginContext) -> None:
     )
     await run_in_threadpool(service.start)
     ctx.services[SERVICE_KEY] = service
+    reloader = ModelReloader(ScorerHolder(settings.model_store_dir), service)
+    ctx.services[MODEL_KEY] = reloader
     # Relevance needs the history; the feed serves (non-personalized ranking) until it is ready.
     threading.Thread(
         target=_load_relevance,
-        args=(ctx, service, session_factory),
+        args=(service, reloader, session_factory, settings.delivery_refresh_seconds),
         name="delivery-relevance",
         daemon=True,
     ).start()
@@ -81,28 +87,71 @@ async def stop_delivery(ctx: PluginContext) -> None:
     ctx.services[USERS_KEY] = users
     if users:
         return
+    reloader = ctx.services.pop(MODEL_KEY, None)
+    if isinstance(reloader, ModelReloader):
+        reloader.stopped.set()
     service = ctx.services.pop(SERVICE_KEY, None)
     if isinstance(service, DeliveryService):
         await run_in_threadpool(service.stop)
 
 
+class ModelReloader:
+    """Serves the promoted recommender model and swaps in a newly promoted one, no restart.
+
+    The feed reads the holder's current scorer per request (``HeldRecommenderScorer``);
+    ``poll`` only notices a changed promoted pointer, loads the new artifact off to the side
+    and, once it is complete, tells the service so its ranking caches start afresh. A version
+    that fails to load is not retried (artifacts are immutable); the previous model serves.
+    """
+
+    def __init__(self, holder: ScorerHolder, service: DeliveryService) -> None:
+        self.holder = holder
+        self.scorer = HeldRecommenderScorer(holder)
+        self.stopped = threading.Event()
+        self._service = service
+        self.reference: list[Audience] = []
+        self._failed: str | None = None
+
+    def poll(self) -> bool:
+        """True if a newly promoted model now serves the feed."""
+        promoted = promoted_version(self.holder.store)
+        if promoted is None or promoted in (self.holder.version, self._failed):
+            return False
+        if not self.holder.reload():
+            self._failed = promoted if self.holder.version != promoted else None
+            return False
+        self._failed = None
+        log.info("recommender model %s now serves the feed", self.holder.version)
+        self._service.use_scorer(self.scorer, AdRelevance(self.scorer, self.reference), "lightfm")
+        freeze_long_lived_objects()
+        return True
+
+    def run(self, interval: float) -> None:
+        while not self.stopped.wait(interval):
+            try:
+                self.poll()
+            except Exception:  # the feed must keep serving whatever the model store does
+                log.exception("recommender model reload failed; the previous model serves")
+
+
 def _load_relevance(
-    ctx: PluginContext, service: DeliveryService, session_factory: sessionmaker[Session]
+    service: DeliveryService,
+    reloader: ModelReloader,
+    session_factory: sessionmaker[Session],
+    interval: float,
 ) -> None:
     try:
         with session_factory() as session:
-            scorer = _recommender_scorer(ctx)
-            name = "lightfm"
-            if scorer is None:
-                scorer, name = _history_scorer(session), "tag_profile"
-            reference = _reference(session)
+            reloader.reference = _reference(session)
+            if not reloader.poll():
+                scorer = _history_scorer(session)
+                service.use_scorer(scorer, AdRelevance(scorer, reloader.reference), "tag_profile")
+                freeze_long_lived_objects()
     except Exception:
         if service.stopped:  # the app shut down (and its database may be gone) meanwhile
             return
         log.exception("delivery relevance not loaded; ads are paced without relevance")
-        return
-    service.use_scorer(scorer, AdRelevance(scorer, reference), name)
-    freeze_long_lived_objects()
+    reloader.run(interval)
 
 
 def freeze_long_lived_objects() -> None:
@@ -115,16 +164,6 @@ def freeze_long_lived_objects() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def _recommender_scorer(ctx: PluginContext) -> RelevanceScorer | None:
-    from marketplace.delivery.recommender_scorer import RecommenderScorer
-    from recommender.scorer import ScorerHolder
-
-    holder = ScorerHolder(ctx.settings.model_store_dir)
-    if not holder.reload() or holder.current is None:
-        return None
-    return RecommenderScorer(holder.current)
 
 
 def _history_scorer(session: Session) -> TagProfileScorer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from billing.models import Invoice
 from marketplace import inventory
 from marketplace.bookings import PricedRequest
 from marketplace.models import Booking, Placement
@@ -81,6 +82,18 @@ def booking_json(booking: Booking, now: datetime) -> dict[str, Any]:
         "total_yen": booking.total_yen,
         "tax_yen": booking.tax_yen,
         "status_reason": booking.status_reason,
+    }
+
+
+def invoice_json(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "number": invoice.number,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "total_yen": invoice.total,
+        "tax_yen": invoice.tax,
+        "payment_method": invoice.payment_method.value,
+        "payment_reference": invoice.payment_reference,
     }
 
 
@@ -233,6 +246,20 @@ COMPONENTS: dict[str, Any] = {
                 "total_yen": _INT,
                 "tax_yen": _INT,
                 "status_reason": _STR,
+                "invoice": {
+                    "type": "object",
+                    "description": "The invoice issued on confirmation (confirm only)",
+                    "required": ["number", "total_yen", "tax_yen", "payment_method"],
+                    "properties": {
+                        "number": _STR,
+                        "issue_date": _DATE,
+                        "due_date": {"type": "string", "nullable": True, "format": "date"},
+                        "total_yen": _INT,
+                        "tax_yen": _INT,
+                        "payment_method": _STR,
+                        "payment_reference": {"type": "string", "nullable": True},
+                    },
+                },
             },
         },
         "Creative": {

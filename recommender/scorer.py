@@ -202,6 +202,10 @@ class ScorerHolder:
         self.last_error: str | None = None
 
     @property
+    def store(self) -> Path:
+        return Path(self._store)
+
+    @property
     def current(self) -> Scorer | None:
         return self._scorer
 

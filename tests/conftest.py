@@ -77,6 +77,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "portal_identity_secret": TEST_IDENTITY_SECRET,
         "article_push_api_key": TEST_ARTICLE_API_KEY,
         "model_store_dir": "var/test-models",
+        # Confirming a booking issues an invoice, so every test installation has an issuer.
+        "invoice_issuer_name": "会津若松市",
+        "invoice_issuer_registration_number": "T7000012050002",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from marketplace.delivery.relevance import ScoredItem
 from marketplace.delivery.types import Audience
-from recommender.scorer import Scorer
+from recommender.scorer import Scorer, ScorerHolder
 
 
 def user_features(audience: Audience) -> list[str]:
@@ -30,7 +30,7 @@ class RecommenderScorer:
     """Adapts `recommender.scorer.Scorer` to `RelevanceScorer`; items unknown to it are added."""
 
     def __init__(self, scorer: Scorer) -> None:
-        self._base = scorer
+        self.base = scorer
         self._scorer = scorer
         self._known: set[str] = {str(i) for i in scorer.item_ids}
 
@@ -57,4 +57,23 @@ class RecommenderScorer:
         return [float(found.get(i, floor)) for i in ids]
 
 
-__all__ = ["RecommenderScorer"]
+class HeldRecommenderScorer:
+    """Scores with whatever model the holder serves right now, so a promotion takes effect
+    without a restart: each call reads ``holder.current`` (one attribute read)."""
+
+    def __init__(self, holder: ScorerHolder) -> None:
+        self.holder = holder
+        self._adapter: RecommenderScorer | None = None
+
+    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+        current = self.holder.current
+        if current is None:
+            return [0.0] * len(items)
+        adapter = self._adapter
+        if adapter is None or adapter.base is not current:
+            # New ads are added to the new model afresh; the old adapter is dropped whole.
+            adapter = self._adapter = RecommenderScorer(current)
+        return adapter.score(audience, items)
+
+
+__all__ = ["HeldRecommenderScorer", "RecommenderScorer"]

@@ -1,11 +1,12 @@
-"""`portal-marketplace billing check | reconcile | recognise | month-end`"""
+"""`portal-marketplace billing check | reconcile | cancellations | make-goods | recognise |
+month-end`"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from billing.bookings import process_cancellations, run_month_end
 from billing.check import check_ledger
 from billing.errors import BillingError
+from billing.make_goods import run_make_goods
 from billing.recognition import recognise_revenue
 from billing.rendering import invoice_documents, render_pdfs
 from billing.webhooks import reconcile as reconcile_events
@@ -80,6 +82,42 @@ def cancellations() -> None:
     except BillingError as exc:
         fail(str(exc))
     typer.echo(f"{handled} cancellations handled")
+
+
+@app.command("make-goods")
+def make_goods(
+    through: str = typer.Option(
+        "", "--through", help="Bookings whose period ended by YYYY-MM-DD (default: yesterday)."
+    ),
+) -> None:
+    """Credit and refund completed bookings that got less than their share (idempotent)."""
+    settings = settings_or_exit()
+    day = _parse_day(through) if through else tokyo_date(utcnow()) - timedelta(days=1)
+    try:
+        with database_session(settings) as session:
+            done, unmeasured = run_make_goods(
+                session,
+                billing_config(settings),
+                through=day,
+                gateway=_gateway(settings),
+                today=tokyo_date(utcnow()),
+            )
+            for result in done:
+                delivered = result.share_delivered
+                typer.echo(
+                    f"booking {result.booking_id}: bought {float(result.share_bought):.1%}, "
+                    f"delivered {float(delivered or 0):.1%} → {result.outcome}"
+                )
+    except BillingError as exc:
+        fail(str(exc))
+    for booking_id in unmeasured:
+        typer.echo(f"booking {booking_id}: no delivery recorded on its placement; not handled")
+    credited = sum(r.credit_yen for r in done)
+    refunded = sum(r.refund_yen for r in done)
+    typer.echo(
+        f"{len(done)} bookings handled through {day}: ¥{credited:,} credited, "
+        f"¥{refunded:,} refunded; {len(unmeasured)} not measurable"
+    )
 
 
 @app.command("recognise")

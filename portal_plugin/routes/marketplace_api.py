@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from billing.bookings import accept_invoice
+from billing.config import BillingConfig
+from billing.errors import BillingError
+from billing.models import Invoice, PaymentMethod
 from marketplace import inventory
+from marketplace.audit import Actor
 from marketplace.booking_controls import assign_creative
 from marketplace.booking_requests import (
     first_bookable_week,
@@ -24,7 +30,6 @@ from marketplace.booking_requests import (
 from marketplace.bookings import (
     active_placement,
     cancel_booking,
-    confirm_booking,
     place_hold,
     quote_booking,
     shop_booking,
@@ -33,12 +38,16 @@ from marketplace.calendar import tokyo_date
 from marketplace.creatives import create_creative
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, MarketplaceError
+from marketplace.models import Booking
 from marketplace.placements import list_placements
 from marketplace.queries import creative_summaries, shop_bookings
 from portal_plugin.auth import require_shop
+from portal_plugin.billing_setup import billing_config
+from portal_plugin.context import context
 from portal_plugin.marketplace_json import (
     booking_json,
     creative_json,
+    invoice_json,
     placement_json,
     quote_json,
     week_json,
@@ -52,6 +61,7 @@ from portal_plugin.marketplace_web import (
     shop_of,
 )
 from portal_plugin.routes.shop_creatives import parse_creative_form
+from portal_plugin.web import json_error
 
 MAX_CALENDAR_WEEKS = 26
 
@@ -215,29 +225,46 @@ async def get_booking(request: Request) -> Response:
     return JSONResponse(booking_json(booking, utcnow()))
 
 
+def _accept_invoice(
+    session: Session, config: BillingConfig, booking_id: int, shop_id: int, actor: Actor
+) -> tuple[Booking, Invoice]:
+    invoice = accept_invoice(
+        session,
+        config,
+        booking_id,
+        shop_id=shop_id,
+        method=PaymentMethod.BANK_TRANSFER,
+        actor=actor,
+    )
+    return session.get_one(Booking, booking_id), invoice
+
+
 @require_shop
 async def confirm(request: Request) -> Response:
     """
-    summary: Confirm a hold (the shop accepts the invoice); repeat calls change nothing
+    summary: Confirm a hold by accepting to pay by bank transfer; the invoice is issued at once. Repeat calls change nothing and return the same invoice
     security: [{shopToken: []}]
     parameters: [{name: id, in: path, required: true, schema: {type: integer, minimum: 1}}]
     responses:
-      200: {description: The confirmed booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
+      200: {description: The confirmed booking with its invoice, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
       404: {description: Not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       409: {description: The hold expired and its shares were sold, or the booking cannot be confirmed, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     shop = shop_of(request)
     try:
-        booking = await run(
+        booking, invoice = await run(
             request,
-            confirm_booking,
+            _accept_invoice,
+            billing_config(context(request).settings),
             path_id(request),
-            shop_id=shop.shop_id,
-            actor=shop_actor(request),
+            shop.shop_id,
+            shop_actor(request),
         )
     except MarketplaceError as exc:
         return error_json(exc)
-    return JSONResponse(booking_json(booking, utcnow()))
+    except BillingError as exc:
+        return json_error(409, "billing_error", str(exc))
+    return JSONResponse({**booking_json(booking, utcnow()), "invoice": invoice_json(invoice)})
 
 
 @require_shop

@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from billing.bookings import accept_invoice
+from billing.errors import BillingError
+from billing.models import PaymentMethod
 from marketplace.audit import Actor
 from marketplace.booking_controls import ASSIGNABLE, assign_creative
 from marketplace.booking_requests import parse_booking_request, parse_idempotency_key
 from marketplace.bookings import (
     cancel_booking,
-    confirm_booking,
     place_hold,
     quote_booking,
     shop_booking,
@@ -36,6 +38,8 @@ from marketplace.queries import (
 from marketplace.targeting import ALLOWED_VALUES, DIMENSION_LABELS
 from marketplace.vocab import DISTRICTS
 from portal_plugin.auth import require_shop
+from portal_plugin.billing_setup import billing_config
+from portal_plugin.context import context
 from portal_plugin.marketplace_web import (
     BOOKING_STATUS_LABELS,
     CREATIVE_STATUS_LABELS,
@@ -199,20 +203,24 @@ async def booking_page(request: Request) -> Response:
 
 @require_shop
 async def confirm(request: Request) -> Response:
+    """Accept to pay by bank transfer: the hold is confirmed and the invoice issued at once."""
     shop = shop_of(request)
     try:
-        await run(
+        invoice = await run(
             request,
-            confirm_booking,
+            accept_invoice,
+            billing_config(context(request).settings),
             path_id(request),
             shop_id=shop.shop_id,
+            method=PaymentMethod.BANK_TRANSFER,
             actor=shop_actor(request),
         )
     except MarketplaceError as exc:
         return _error_page(request, exc)
-    return RedirectResponse(
-        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
-    )
+    except BillingError as exc:
+        return _page(request, "shop/message.html", {"error": str(exc)}, 400)
+    prefix = request.scope.get("root_path", "")
+    return RedirectResponse(f"{prefix}/shop/billing/invoices/{invoice.number}", status_code=303)
 
 
 @require_shop

@@ -78,7 +78,8 @@ def test_token_booking_flow(client: TestClient, session: Session) -> None:
 
     booking_id = held.json()["id"]
     confirmed = client.post(f"/api/marketplace/bookings/{booking_id}/confirm", headers=auth)
-    assert confirmed.status_code == 200 and confirmed.json()["status"] == "in_review"
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "in_review"
     cancelled = client.post(
         f"/api/marketplace/bookings/{booking_id}/cancel",
         json={"reason": "閉店のため"},
