@@ -34,6 +34,9 @@ def live_reach(session: Session, booking_id: int) -> pd.DataFrame:
     """
     condition = (
         AdOffer.booking_id == booking_id,
+        # Redundant but lets PostgreSQL use the impressions' own booking index, instead of
+        # hashing the whole impressions table for one booking.
+        AdImpression.booking_id == booking_id,
         AdOffer.resident_key.is_not(None),
         AdImpression.valid.is_(True),
     )
