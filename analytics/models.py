@@ -141,3 +141,9 @@ PLACEMENT_HOUR_INDEX = Index(
     DeliveryRollup.hour_start,
     postgresql_include=["age_band", "household", "district", "impressions", "clicks"],
 )
+# The same for one booking's own figures (delivery's booking index does not cover them).
+BOOKING_COVER_INDEX = Index(
+    "ix_delivery_rollups_booking_cover",
+    DeliveryRollup.booking_id,
+    postgresql_include=["hour_start", "age_band", "household", "district", "impressions", "clicks"],
+)
