@@ -31,7 +31,7 @@ from marketplace.bookings import cancel_booking, place_hold
 from marketplace.calendar import TOKYO, fiscal_year, fiscal_year_bounds, week_start
 from marketplace.demo_seed import seed_inventory
 from marketplace.errors import MarketplaceError
-from marketplace.models import Booking, Placement, Shop
+from marketplace.models import Placement, Shop
 from marketplace.targeting import Targeting
 from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES, ShopStatus
 
@@ -119,7 +119,8 @@ def seed_history(
     seed: int = 0,
 ) -> HistorySummary:
     """Create `years` fiscal years of bookings and money up to `today`, plus booked weeks ahead."""
-    if session.scalar(select(func.count()).select_from(Booking)):
+    # Invoices, not bookings, mark a seeded history: the demo's live campaigns come first.
+    if session.scalar(select(func.count()).select_from(Invoice)):
         return HistorySummary(0, 0, 0, 0, 0, skipped=True)
     rng = random.Random(seed)
     current_year = fiscal_year(today)

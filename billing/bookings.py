@@ -72,6 +72,19 @@ def _line(booking: Booking, placement: Placement, weeks: Sequence[tuple[date, in
     )
 
 
+def due_lines(session: Session, booking: Booking, through: date | None) -> list[LineDraft]:
+    """The line for the booking's weeks not invoiced yet that start by `through` (all if None)."""
+    done = invoiced_weeks(session, booking.id)
+    due = [
+        (week, amount)
+        for week, amount in week_amounts(booking)
+        if week not in done and (through is None or week <= through) and amount > 0
+    ]
+    if not due:
+        return []
+    return [_line(booking, session.get_one(Placement, booking.placement_id), due)]
+
+
 def invoice_due_weeks(
     session: Session,
     config: BillingConfig,
@@ -82,20 +95,14 @@ def invoice_due_weeks(
     through: date | None,
 ) -> Invoice | None:
     """Invoice the booking's not yet invoiced weeks starting on or before `through` (all if None)."""
-    done = invoiced_weeks(session, booking.id)
-    due = [
-        (week, amount)
-        for week, amount in week_amounts(booking)
-        if week not in done and (through is None or week <= through) and amount > 0
-    ]
-    if not due:
+    lines = due_lines(session, booking, through)
+    if not lines:
         return None
-    placement = session.get_one(Placement, booking.placement_id)
     return issue_invoice(
         session,
         config,
         shop_id=booking.shop_id,
-        lines=[_line(booking, placement, due)],
+        lines=lines,
         issue_date=issue_date,
         payment_method=method,
         booking_id=booking.id,
@@ -148,7 +155,8 @@ class MonthEndResult:
 def run_month_end(session: Session, config: BillingConfig, closing_day: date) -> MonthEndResult:
     """At a month's end, invoice every confirmed booking's weeks that start next month.
 
-    Idempotent: weeks already invoiced are skipped, so a rerun issues nothing new.
+    Each shop gets one invoice per payment method with a line per booking, so tax is rounded
+    once over the shop's month. Idempotent: weeks already invoiced are skipped.
     """
     through = month_end(next_month(month_start(closing_day)))
     bookings = (
@@ -160,27 +168,33 @@ def run_month_end(session: Session, config: BillingConfig, closing_day: date) ->
         .scalars()
         .all()
     )
-    invoices = []
-    for booking in bookings:
-        first = (
-            session.execute(
-                select(Invoice.payment_method)
-                .where(Invoice.booking_id == booking.id, Invoice.kind == DocumentKind.INVOICE)
-                .order_by(Invoice.id)
-            )
-            .scalars()
-            .first()
+    methods = dict(
+        session.execute(
+            select(Invoice.booking_id, Invoice.payment_method)
+            .where(Invoice.booking_id.is_not(None), Invoice.kind == DocumentKind.INVOICE)
+            .order_by(Invoice.id.desc())  # later ids first, so the first invoice's method wins
         )
-        invoice = invoice_due_weeks(
+        .tuples()
+        .all()
+    )
+    grouped: dict[tuple[int, PaymentMethod], list[LineDraft]] = {}
+    for booking in bookings:
+        lines = due_lines(session, booking, through)
+        if lines:
+            method = methods.get(booking.id, PaymentMethod.BANK_TRANSFER)
+            grouped.setdefault((booking.shop_id, method), []).extend(lines)
+    invoices = [
+        issue_invoice(
             session,
             config,
-            booking,
-            method=first or PaymentMethod.BANK_TRANSFER,
+            shop_id=shop_id,
+            lines=lines,
             issue_date=closing_day,
-            through=through,
+            payment_method=method,
+            booking_id=lines[0].booking_id if len(lines) == 1 else None,
         )
-        if invoice is not None:
-            invoices.append(invoice)
+        for (shop_id, method), lines in grouped.items()
+    ]
     return MonthEndResult(invoices, len(bookings))
 
 
@@ -249,6 +263,7 @@ def _refund_cancellation(
             issue_date=today,
             service_period=(min(weeks), max(weeks) + timedelta(days=6)),
             gateway=gateway,
+            line_ids=[line_id],
         )
         notes.append(note.number)
     return "返金伝票 " + "、".join(notes) if notes else "請求前の週のみ(返金なし)"

@@ -87,6 +87,20 @@ def account_id(session: Session, code: str) -> int:
         )
 
 
+def account_ids(session: Session, codes: set[str]) -> dict[str, int]:
+    """Ids of several accounts in one query, creating the missing ones."""
+    found = dict(
+        session.execute(
+            select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes))
+        )
+        .tuples()
+        .all()
+    )
+    for code in codes - found.keys():
+        found[code] = account_id(session, code)
+    return found
+
+
 def find_by_key(session: Session, key: str) -> LedgerTransaction | None:
     return session.execute(
         select(LedgerTransaction).where(LedgerTransaction.key == key)
@@ -126,10 +140,11 @@ def post(
     )
     session.add(transaction)
     session.flush()
+    ids = account_ids(session, {leg.account for leg in legs})
     session.add_all(
         LedgerEntry(
             transaction_id=transaction.id,
-            account_id=account_id(session, leg.account),
+            account_id=ids[leg.account],
             amount=leg.amount,
             booking_id=leg.booking_id,
             invoice_line_id=leg.invoice_line_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -38,15 +39,18 @@ def allocate(amount: int, weights: Sequence[int | Fraction]) -> list[int]:
         raise MoneyError("cannot allocate over no weights")
     if any(w < 0 for w in weights):
         raise MoneyError("weights must not be negative")
-    total = sum(weights, Fraction(0))
+    # Integer arithmetic throughout: scale fractional weights to a common denominator.
+    scale = math.lcm(*(Fraction(w).denominator for w in weights))
+    integer_weights = [int(Fraction(w) * scale) for w in weights]
+    total = sum(integer_weights)
     if total == 0:
         raise MoneyError("weights sum to zero")
     sign = -1 if amount < 0 else 1
     magnitude = abs(amount)
-    exact = [Fraction(magnitude) * Fraction(w) / total for w in weights]
-    parts = [int(x) for x in exact]  # floor, since everything is non-negative
+    parts = [magnitude * w // total for w in integer_weights]
+    remainders = [magnitude * w % total for w in integer_weights]
     short = magnitude - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
     for index in order[:short]:
         parts[index] += 1
     return [sign * part for part in parts]

@@ -192,17 +192,21 @@ def credit_and_refund(
     issue_date: date,
     service_period: tuple[date, date] | None = None,
     gateway: RefundGateway | None = None,
+    line_ids: Sequence[int] | None = None,
 ) -> tuple[Invoice, list[Refund]]:
     """Issue a credit note for `amount` and refund whatever the shop has now overpaid.
 
-    The credit is spread over the invoice's lines in proportion to what remains on each. With
+    The credit is spread over the invoice's lines (or only `line_ids`, e.g. one booking's line
+    on a shop's monthly invoice) in proportion to what remains on each. With
     `service_period`, the credit takes back revenue of those days (a cancellation's unstarted
     weeks); without it, of each line's own period (a make-good).
     """
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         raise BillingError(f"請求書 {invoice_id} が見つかりません")
-    lines = list(invoice.lines)
+    lines = [line for line in invoice.lines if line_ids is None or line.id in line_ids]
+    if not lines:
+        raise BillingError("返金する明細がありません")
     credited = credited_so_far(session, [line.id for line in lines])
     remaining = [line.amount - credited.get(line.id, (0, 0))[0] for line in lines]
     if amount <= 0 or amount > sum(remaining):

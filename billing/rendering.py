@@ -6,6 +6,9 @@ and the PDF wraps it in a minimal document with the print stylesheet.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -55,15 +58,33 @@ def invoice_body_html(view: InvoiceView) -> Markup:
     return Markup(_environment().get_template("invoice.html").render(v=view))
 
 
-def invoice_pdf(view: InvoiceView) -> bytes:
-    from weasyprint import HTML  # heavy import, only when a PDF is made
-
-    document = (
+def invoice_document(view: InvoiceView) -> str:
+    """A standalone HTML document for the PDF (plain text: can be sent to another process)."""
+    return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>{view.invoice.number}</title></head><body>{invoice_body_html(view)}</body></html>"
     )
+
+
+def html_to_pdf(document: str) -> bytes:
+    from weasyprint import HTML  # heavy import, only when a PDF is made
+
     pdf: bytes = HTML(string=document).write_pdf(stylesheets=[_print_css()])
     return pdf
+
+
+def invoice_pdf(view: InvoiceView) -> bytes:
+    return html_to_pdf(invoice_document(view))
+
+
+def render_pdfs(documents: Sequence[str], workers: int | None = None) -> list[bytes]:
+    """Render many invoice documents, in parallel processes when there are enough of them."""
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(documents) < 8:
+        return [html_to_pdf(d) for d in documents]
+    chunk = max(1, len(documents) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(html_to_pdf, documents, chunksize=chunk))
 
 
 @cache

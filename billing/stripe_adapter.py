@@ -53,6 +53,13 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
+def stripe_fee(intent: dict[str, Any]) -> int:
+    """Stripe's fee for a succeeded intent, when its balance transaction was expanded (else 0)."""
+    charge = intent.get("latest_charge")
+    transaction = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    return int(transaction.get("fee") or 0) if isinstance(transaction, dict) else 0
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
@@ -137,6 +144,30 @@ class StripeGateway:
             decline = getattr(error, "decline_code", None) if error else None
             raise PaymentDeclined(decline_message(code, decline), code=code) from exc
 
+    def _confirmed_intent(
+        self,
+        method: str,
+        *,
+        amount: int,
+        customer: str,
+        key: str,
+        metadata: dict[str, str],
+        data: dict[str, Any],
+        options: dict[str, Any],
+    ) -> Any:
+        return self._call(
+            self.client.v1.payment_intents.create,
+            key=key,
+            amount=amount,
+            currency="jpy",
+            customer=customer,
+            payment_method_types=[method],
+            payment_method_data={"type": method, **data},
+            payment_method_options={method: options},
+            confirm=True,
+            metadata=metadata,
+        )
+
     def konbini_intent(
         self,
         *,
@@ -151,46 +182,41 @@ class StripeGateway:
         """A konbini payment, confirmed now: the shop gets a voucher and pays in a store."""
         if not 120 <= amount <= 300_000:
             raise PaymentDeclined("コンビニ払いは120円以上300,000円以下のお支払いに限られます。")
-        return self._call(
-            self.client.v1.payment_intents.create,
-            key=key,
+        return self._confirmed_intent(
+            "konbini",
             amount=amount,
-            currency="jpy",
             customer=customer,
-            payment_method_types=["konbini"],
-            payment_method_data={
-                "type": "konbini",
-                "billing_details": {"name": name, "email": email},
-            },
-            payment_method_options={"konbini": {"expires_after_days": expires_after_days}},
-            confirm=True,
+            key=key,
             metadata=metadata,
+            data={"billing_details": {"name": name, "email": email}},
+            options={"expires_after_days": expires_after_days},
         )
 
     def bank_transfer_intent(
         self, *, amount: int, customer: str, key: str, metadata: dict[str, str]
     ) -> Any:
         """A Japan bank transfer to a virtual account (customer_balance)."""
-        return self._call(
-            self.client.v1.payment_intents.create,
-            key=key,
+        return self._confirmed_intent(
+            "customer_balance",
             amount=amount,
-            currency="jpy",
             customer=customer,
-            payment_method_types=["customer_balance"],
-            payment_method_data={"type": "customer_balance"},
-            payment_method_options={
-                "customer_balance": {
-                    "funding_type": "bank_transfer",
-                    "bank_transfer": {"type": "jp_bank_transfer"},
-                }
-            },
-            confirm=True,
+            key=key,
             metadata=metadata,
+            data={},
+            options={
+                "funding_type": "bank_transfer",
+                "bank_transfer": {"type": "jp_bank_transfer"},
+            },
         )
 
     def retrieve_intent(self, intent_id: str) -> Any:
-        return self._call(self.client.v1.payment_intents.retrieve, intent_id, key=None)
+        """The intent's current state, with its charge's balance transaction (for the fee)."""
+        return self._call(
+            self.client.v1.payment_intents.retrieve,
+            intent_id,
+            key=None,
+            expand=["latest_charge.balance_transaction"],
+        )
 
     # Refunds -----------------------------------------------------------------------------
     def refund(self, payment: Payment, amount: int, key: str) -> ProviderRefund:

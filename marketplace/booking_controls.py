@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import inventory
 from marketplace.audit import SYSTEM, Actor, record
-from marketplace.bookings import creative_is_approved, lock_booking
+from marketplace.bookings import check_creative, creative_is_approved, lock_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput
@@ -156,3 +156,76 @@ def on_creative_approved(session: Session, creative_id: int, now: datetime | Non
         booking.status = check_transition("予約", BOOKING_TRANSITIONS, booking.status, target)
         moved += 1
     return moved
+
+
+def on_creative_rejected(session: Session, creative_id: int, reason: str) -> int:
+    """Bookings waiting for this creative are rejected too, with the reviewer's reason."""
+    moved = 0
+    for booking in session.scalars(
+        select(Booking).where(
+            Booking.creative_id == creative_id, Booking.status == BookingStatus.IN_REVIEW
+        )
+    ):
+        booking.status = check_transition(
+            "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.REJECTED
+        )
+        booking.status_reason = reason
+        moved += 1
+    return moved
+
+
+ASSIGNABLE = frozenset(
+    {
+        BookingStatus.HELD,
+        BookingStatus.IN_REVIEW,
+        BookingStatus.REJECTED,
+        BookingStatus.APPROVED,
+        BookingStatus.SCHEDULED,
+        BookingStatus.LIVE,
+    }
+)
+
+
+def assign_creative(
+    session: Session,
+    shop_id: int,
+    booking_id: int,
+    creative_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+) -> Booking:
+    """Choose the creative a booking shows. A running booking only takes an approved one."""
+    now = now or utcnow()
+    booking = lock_booking(session, booking_id, shop_id)
+    if booking.status not in ASSIGNABLE:
+        raise InvalidInput("この状態の申し込みでは素材を変更できません", field="creative_id")
+    placement = session.get_one(Placement, booking.placement_id)
+    check_creative(session, shop_id, creative_id, placement)
+    approved = creative_is_approved(session, creative_id)
+    waiting = (BookingStatus.HELD, BookingStatus.IN_REVIEW, BookingStatus.REJECTED)
+    if booking.status not in waiting and not approved:
+        raise InvalidInput(
+            "掲載が決まった申し込みには、承認済みの素材だけを選べます", field="creative_id"
+        )
+    booking.creative_id = creative_id
+    if booking.status is BookingStatus.REJECTED:
+        booking.status = check_transition(
+            "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.IN_REVIEW
+        )
+        booking.status_reason = ""
+    if booking.status is BookingStatus.IN_REVIEW and approved:
+        booking.status = check_transition(
+            "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.APPROVED
+        )
+        target = running_status(booking, True, tokyo_date(now))
+        booking.status = check_transition("予約", BOOKING_TRANSITIONS, booking.status, target)
+    record(
+        session,
+        actor,
+        "booking_creative_assigned",
+        "booking",
+        booking.id,
+        shop_id=shop_id,
+        creative_id=creative_id,
+    )
+    return booking

@@ -38,6 +38,7 @@ from marketplace.lifecycle import (
     MarketplaceEventKind,
     check_transition,
 )
+from marketplace.locking import lock_by_id
 from marketplace.models import (
     Booking,
     Creative,
@@ -87,7 +88,7 @@ def _shop(session: Session, shop_id: int) -> Shop:
     return shop
 
 
-def _check_creative(
+def check_creative(
     session: Session, shop_id: int, creative_id: int | None, placement: Placement
 ) -> None:
     if creative_id is None:
@@ -117,7 +118,7 @@ def quote_booking(
     now = now or utcnow()
     shop = _shop(session, shop_id)
     placement = active_placement(session, request.placement_id)
-    _check_creative(session, shop_id, request.creative_id, placement)
+    check_creative(session, shop_id, request.creative_id, placement)
     quote = price_booking(
         rate_card(placement),
         shares=request.shares,
@@ -165,6 +166,12 @@ def place_hold(
     if shop.status is not ShopStatus.APPROVED:
         raise ShopNotApproved()
     priced = quote_booking(session, shop_id, request, now)
+    for week in priced.availability:
+        # Fail fast without queueing on the week's lock; the locked UPDATE below decides.
+        if week.free < request.shares:
+            raise SharesUnavailable(
+                field="first_week", week=week.week_start.isoformat(), free=week.free
+            )
     quote = priced.quote
     booking = Booking(
         shop_id=shop_id,
@@ -223,12 +230,7 @@ def shop_booking(session: Session, shop_id: int, booking_id: int) -> Booking:
 
 
 def lock_booking(session: Session, booking_id: int, shop_id: int | None = None) -> Booking:
-    booking = session.execute(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    booking = lock_by_id(session, Booking, booking_id)
     if booking is None or (shop_id is not None and booking.shop_id != shop_id):
         raise NotFound("予約が見つかりません")
     return booking

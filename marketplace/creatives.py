@@ -18,8 +18,14 @@ from marketplace.ad_standards import Policy, precheck
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.images import ProcessedImage
-from marketplace.lifecycle import CREATIVE_TRANSITIONS, CreativeStatus, check_transition
-from marketplace.models import Creative, CreativeVersion, Placement
+from marketplace.lifecycle import (
+    BOOKING_TRANSITIONS,
+    CREATIVE_TRANSITIONS,
+    BookingStatus,
+    CreativeStatus,
+    check_transition,
+)
+from marketplace.models import Booking, Creative, CreativeVersion, Placement
 from marketplace.urls import validate_landing_url
 
 HEADLINE_MAX: Final = 40
@@ -165,6 +171,19 @@ def _add_version(
     return version
 
 
+def _resubmit_bookings(session: Session, creative_id: int) -> None:
+    """Bookings that a rejection of this creative had stopped go back to review with it."""
+    for booking in session.scalars(
+        select(Booking).where(
+            Booking.creative_id == creative_id, Booking.status == BookingStatus.REJECTED
+        )
+    ):
+        booking.status = check_transition(
+            "予約", BOOKING_TRANSITIONS, booking.status, BookingStatus.IN_REVIEW
+        )
+        booking.status_reason = ""
+
+
 def create_creative(
     session: Session,
     shop_id: int,
@@ -195,4 +214,6 @@ def edit_creative(
         image = ProcessedImage(
             latest.image_data, latest.image_content_type, latest.image_width, latest.image_height
         )
-    return _add_version(session, creative, text, image, policy, user_id)
+    version = _add_version(session, creative, text, image, policy, user_id)
+    _resubmit_bookings(session, creative.id)
+    return version

@@ -97,6 +97,20 @@ def _lock_week(session: Session, placement_id: int, week: date) -> InventoryWeek
     ).scalar_one()
 
 
+def _update_week(session: Session, placement_id: int, week: date, **values: object) -> None:
+    session.execute(
+        update(InventoryWeek)
+        .where(InventoryWeek.placement_id == placement_id, InventoryWeek.week_start == week)
+        .values(**values)
+    )
+
+
+def _lock_existing(session: Session, placement: Placement, week: date) -> InventoryWeek:
+    """Create the week's row if needed, then lock it."""
+    _ensure_week(session, placement.id, week, placement.shares_per_week)
+    return _lock_week(session, placement.id, week)
+
+
 def _purge_expired(session: Session, placement_id: int, week: date, now: datetime) -> None:
     """Free the shares of this week's expired holds. The week must be locked."""
     freed = session.execute(
@@ -110,11 +124,7 @@ def _purge_expired(session: Session, placement_id: int, week: date, now: datetim
     ).scalars()
     total = sum(freed)
     if total:
-        session.execute(
-            update(InventoryWeek)
-            .where(InventoryWeek.placement_id == placement_id, InventoryWeek.week_start == week)
-            .values(held_shares=InventoryWeek.held_shares - total)
-        )
+        _update_week(session, placement_id, week, held_shares=InventoryWeek.held_shares - total)
 
 
 def _take(session: Session, placement_id: int, week: date, shares: int, column: str) -> bool:
@@ -137,8 +147,7 @@ def _take(session: Session, placement_id: int, week: date, shares: int, column: 
 def _lock_and_purge(
     session: Session, placement: Placement, week: date, now: datetime
 ) -> InventoryWeek:
-    _ensure_week(session, placement.id, week, placement.shares_per_week)
-    _lock_week(session, placement.id, week)
+    _lock_existing(session, placement, week)
     _purge_expired(session, placement.id, week, now)
     return _lock_week(session, placement.id, week)
 
@@ -186,8 +195,7 @@ def sell_held_shares(
     fits, so a payment that arrives a little late still gets its shares; otherwise
     SharesUnavailable."""
     for week in sorted(weeks):
-        _ensure_week(session, placement.id, week, placement.shares_per_week)
-        _lock_week(session, placement.id, week)
+        _lock_existing(session, placement, week)
         moved = session.execute(
             delete(InventoryHold)
             .where(
@@ -198,13 +206,12 @@ def sell_held_shares(
             .returning(InventoryHold.shares)
         ).scalar_one_or_none()
         if moved is not None:
-            session.execute(
-                update(InventoryWeek)
-                .where(InventoryWeek.placement_id == placement.id, InventoryWeek.week_start == week)
-                .values(
-                    held_shares=InventoryWeek.held_shares - moved,
-                    sold_shares=InventoryWeek.sold_shares + moved,
-                )
+            _update_week(
+                session,
+                placement.id,
+                week,
+                held_shares=InventoryWeek.held_shares - moved,
+                sold_shares=InventoryWeek.sold_shares + moved,
             )
             continue
         _purge_expired(session, placement.id, week, now)
@@ -224,33 +231,23 @@ def release_shares(
 ) -> None:
     """Give back a booking's shares in `weeks`: its holds, or its sold shares when `sold`."""
     for week in sorted(weeks):
-        _ensure_week(session, placement.id, week, placement.shares_per_week)
-        _lock_week(session, placement.id, week)
+        _lock_existing(session, placement, week)
         held = session.execute(
             delete(InventoryHold)
             .where(InventoryHold.booking_id == booking_id, InventoryHold.week_start == week)
             .returning(InventoryHold.shares)
         ).scalar_one_or_none()
-        values = {}
+        values: dict[str, object] = {}
         if held:
             values["held_shares"] = InventoryWeek.held_shares - held
         if sold:
             values["sold_shares"] = InventoryWeek.sold_shares - shares
         if values:
-            session.execute(
-                update(InventoryWeek)
-                .where(InventoryWeek.placement_id == placement.id, InventoryWeek.week_start == week)
-                .values(values)
-            )
+            _update_week(session, placement.id, week, **values)
         _purge_expired(session, placement.id, week, now)
 
 
 def set_week_capacity(session: Session, placement: Placement, week: date, total: int) -> None:
     """Change one week's total shares; the CHECK refuses going below what is sold and held."""
-    _ensure_week(session, placement.id, week, placement.shares_per_week)
-    _lock_week(session, placement.id, week)
-    session.execute(
-        update(InventoryWeek)
-        .where(InventoryWeek.placement_id == placement.id, InventoryWeek.week_start == week)
-        .values(total_shares=total)
-    )
+    _lock_existing(session, placement, week)
+    _update_week(session, placement.id, week, total_shares=total)

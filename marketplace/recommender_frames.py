@@ -39,19 +39,27 @@ def interactions_from_events(
     if unknown:
         raise ValueError(f"events: unknown kind {sorted(unknown)[0]!r}")
     when = pd.to_datetime(events["occurred_at"], utc=True)
-    age_days = (pd.Timestamp(now).value - when.astype("int64").to_numpy()) / 86_400e9
-    kind = events["kind"].astype(str).map(dict(kind_weights)).to_numpy(dtype=np.float64)
-    weight = kind * np.power(0.5, np.clip(age_days, 0.0, None) / half_life_days)
-    frame = pd.DataFrame(
+    when_ns = when.astype("int64").to_numpy()
+    age_days = (pd.Timestamp(now).value - when_ns) / 86_400e9
+    kind_codes, kind_names = pd.factorize(events["kind"].astype(str))
+    per_kind = np.array([kind_weights[str(k)] for k in kind_names], dtype=np.float64)
+    weight = per_kind[kind_codes] * np.power(0.5, np.clip(age_days, 0.0, None) / half_life_days)
+    # Group on integer codes: much faster than grouping on two string columns at 2M rows.
+    user_codes, user_ids = pd.factorize(events["user_id"])
+    item_codes, item_ids = pd.factorize(events["item_id"])
+    pair = user_codes.astype(np.int64) * len(item_ids) + item_codes
+    keys, inverse = np.unique(pair, return_inverse=True)
+    total = np.bincount(inverse, weights=weight, minlength=len(keys))
+    latest = np.full(len(keys), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, inverse, when_ns)
+    return pd.DataFrame(
         {
-            Columns.User: events["user_id"].to_numpy(),
-            Columns.Item: events["item_id"].to_numpy(),
-            Columns.Weight: weight.astype(np.float32),
-            Columns.Datetime: when.to_numpy(),
+            Columns.User: np.asarray(user_ids, dtype=object)[keys // len(item_ids)],
+            Columns.Item: np.asarray(item_ids, dtype=object)[keys % len(item_ids)],
+            Columns.Weight: total.astype(np.float32),
+            Columns.Datetime: pd.to_datetime(latest, utc=True),
         }
     )
-    grouped = frame.groupby([Columns.User, Columns.Item], sort=False, observed=True)
-    return grouped.agg({Columns.Weight: "sum", Columns.Datetime: "max"}).reset_index()
 
 
 def _long(ids: pd.Series, prefix: str, values: pd.Series, id_column: str) -> pd.DataFrame:

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.ad_standards import Policy
 from marketplace.audit import Actor, record
-from marketplace.booking_controls import on_creative_approved
+from marketplace.booking_controls import on_creative_approved, on_creative_rejected
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.lifecycle import CREATIVE_TRANSITIONS, CreativeStatus, check_transition
+from marketplace.locking import lock_by_id
 from marketplace.models import Creative, CreativeVersion, Shop
 
 REASON_MAX = 1000
@@ -50,12 +51,7 @@ def review_item(session: Session, version_id: int) -> QueueItem:
 
 
 def _lock_version(session: Session, version_id: int) -> CreativeVersion:
-    version = session.execute(
-        select(CreativeVersion)
-        .where(CreativeVersion.id == version_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    version = lock_by_id(session, CreativeVersion, version_id)
     if version is None:
         raise NotFound("広告素材が見つかりません")
     return version
@@ -138,4 +134,5 @@ def reject_version(
         reason=reason,
         policy_digest=policy.digest,
     )
+    on_creative_rejected(session, version.creative_id, version.decision_reason)
     return version

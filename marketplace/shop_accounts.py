@@ -171,3 +171,49 @@ def authenticate_token(session: Session, secret: str, now: datetime | None = Non
         return None
     row[0].last_used_at = now or utcnow()
     return row[0].shop_id
+
+
+PROFILE_FIELDS: Final = (
+    "business_name",
+    "business_name_kana",
+    "category",
+    "district",
+    "contact_name",
+    "contact_phone",
+    "invoice_registration_number",
+)
+
+
+def update_profile(session: Session, shop_id: int, profile: ShopProfile, actor: Actor) -> Shop:
+    """A shop edits its own profile; the change is audited. Prices already quoted stay."""
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound("お店が見つかりません")
+    changes = {}
+    for field in PROFILE_FIELDS:
+        new = getattr(profile, field)
+        if getattr(shop, field) != new:
+            changes[field] = str(new)
+            setattr(shop, field, new)
+    shop.in_city = profile.in_city
+    if changes:
+        record(
+            session,
+            actor,
+            "shop_profile_updated",
+            "shop",
+            shop.id,
+            shop_id=shop.id,
+            changes=changes,
+        )
+    return shop
+
+
+def shop_profile_values(session: Session, shop_id: int) -> dict[str, str]:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound("お店が見つかりません")
+    values = {field: getattr(shop, field) or "" for field in PROFILE_FIELDS}
+    values["email"] = shop.contact_email
+    values["status"] = shop.status.value
+    return values

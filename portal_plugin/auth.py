@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from marketplace.shop_accounts import authenticate_token
 from marketplace.vocab import StaffRole
 from portal_plugin.context import context
+from portal_plugin.web import plugin_path
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -65,7 +66,7 @@ def require_staff(*roles: StaffRole) -> Callable[[Endpoint], Endpoint]:
             principal = current_staff(request)
             if principal is None:
                 if wants_html(request):
-                    login = request.url_for("staff_login").path
+                    login = plugin_path(request, "staff_login")
                     target = quote(request.url.path)
                     return RedirectResponse(f"{login}?next={target}", status_code=303)
                 return JSONResponse(
@@ -139,7 +140,7 @@ def require_shop(endpoint: Endpoint) -> Endpoint:
             principal = current_shop(request)
         if principal is None:
             if wants_html(request):
-                login = request.url_for("shop_login").path
+                login = plugin_path(request, "shop_login")
                 return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
             return JSONResponse(
                 {"error": {"code": "unauthenticated", "message": "ログインが必要です"}},
@@ -148,4 +149,5 @@ def require_shop(endpoint: Endpoint) -> Endpoint:
         request.state.shop = principal
         return await endpoint(request)
 
+    guarded.requires_shop = True  # type: ignore[attr-defined]
     return guarded

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_KEY = "delivery"
 HISTORY_DAYS = 30
-HISTORY_ROWS = 300_000
+HISTORY_ROWS = 150_000
 REFERENCE_RESIDENTS = 1_000
 
 
@@ -79,12 +79,15 @@ def _load_relevance(
 ) -> None:
     try:
         with session_factory() as session:
-            scorer = _recommender_scorer(ctx) or _history_scorer(session)
+            scorer = _recommender_scorer(ctx)
+            name = "lightfm"
+            if scorer is None:
+                scorer, name = _history_scorer(session), "tag_profile"
             reference = _reference(session)
     except Exception:
         log.exception("delivery relevance not loaded; ads are paced without relevance")
         return
-    service.use_scorer(scorer, AdRelevance(scorer, reference))
+    service.use_scorer(scorer, AdRelevance(scorer, reference), name)
 
 
 def _recommender_scorer(ctx: PluginContext) -> RelevanceScorer | None:

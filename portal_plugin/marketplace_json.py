@@ -122,7 +122,10 @@ WEEK_SCHEMA = {
     "properties": {"week_start": _DATE, "total": _INT, "sold": _INT, "held": _INT, "free": _INT},
 }
 COMPONENTS: dict[str, Any] = {
-    "securitySchemes": {"shopToken": {"type": "http", "scheme": "bearer"}},
+    "securitySchemes": {
+        "shopToken": {"type": "http", "scheme": "bearer"},
+        "staffSession": {"type": "apiKey", "in": "cookie", "name": "pm_session"},
+    },
     "schemas": {
         "Error": {
             "type": "object",
@@ -136,6 +139,16 @@ COMPONENTS: dict[str, Any] = {
             },
         },
         "Targeting": _TARGETING,
+        "DisasterMode": {
+            "type": "object",
+            "required": ["disaster_mode", "message"],
+            "properties": {
+                "disaster_mode": {"type": "boolean"},
+                "message": _STR,
+                "changed_at": {"type": "string", "format": "date-time", "nullable": True},
+                "changed_by_staff_id": {"type": "integer", "nullable": True},
+            },
+        },
         "Week": WEEK_SCHEMA,
         "Placement": {
             "type": "object",

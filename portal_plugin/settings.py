@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = True
     rate_limit_storage_url: str = "memory://"
     default_language: Literal["ja", "en"] = "ja"
+    # Ad delivery: where undeliverable events wait for the database, and how fresh serving is.
+    delivery_spool_dir: Path = Path("var/spool")
+    delivery_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
+    delivery_ad_positions: tuple[int, ...] = (3, 8)
+    delivery_frequency_cap: int = Field(default=3, ge=1, le=100)
     # Qualified invoices (適格請求書): who issues them, and how tax is rounded once per rate.
     invoice_issuer_name: str | None = Field(default=None, max_length=120)
     invoice_issuer_registration_number: str | None = None
@@ -50,11 +55,6 @@ class Settings(BaseSettings):
     invoice_bank_account: str = Field(default="", max_length=200)
     stripe_publishable_key: str | None = None
     stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
-    # Ad delivery: where undeliverable events wait for the database, and how fresh serving is.
-    delivery_spool_dir: Path = Path("var/spool")
-    delivery_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
-    delivery_ad_positions: tuple[int, ...] = (3, 8)
-    delivery_frequency_cap: int = Field(default=3, ge=1, le=100)
     # Raw ad and interaction events are deleted this many months after they happen (rollups stay).
     raw_event_retention_months: int = Field(default=13, ge=1, le=120)
     # The city's ad standards (TOML). Staff edit it from a page; defaults to the packaged file.
@@ -113,6 +113,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with whsec_")
         return value or None
 
+    @field_validator("delivery_ad_positions")
+    @classmethod
+    def _ad_positions(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(p < 1 for p in value) or len(set(value)) != len(value):
+            raise ValueError("feed positions must be distinct whole numbers of 1 or more")
+        return tuple(sorted(value))
+
     @field_validator("invoice_issuer_name")
     @classmethod
     def _issuer_name(cls, value: str | None) -> str | None:
@@ -134,13 +141,6 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"pk_(test|live)_[A-Za-z0-9]+", value):
             raise ValueError("must look like pk_test_… or pk_live_…")
         return value or None
-
-    @field_validator("delivery_ad_positions")
-    @classmethod
-    def _ad_positions(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(p < 1 for p in value) or len(set(value)) != len(value):
-            raise ValueError("feed positions must be distinct whole numbers of 1 or more")
-        return tuple(sorted(value))
 
     @property
     def is_sqlite(self) -> bool:

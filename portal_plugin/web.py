@@ -48,6 +48,16 @@ def render(
     return templates.TemplateResponse(request, template, values, status_code=status_code)
 
 
+def plugin_path(request: Request, name: str, **path_params: Any) -> str:
+    """The path of one of the plugin's own routes, under whatever prefix the host mounted it.
+
+    `request.url_for` resolves names against the outermost router, which in a host portal is
+    the host's, so plugin route names are not found there.
+    """
+    own_path = request.app.url_path_for(name, **path_params)
+    return str(request.scope.get("root_path", "")) + str(own_path)
+
+
 def json_error(status_code: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message, **extra}}, status_code=status_code

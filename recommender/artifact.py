@@ -108,6 +108,11 @@ def save_artifact(
             os.fsync(fh.fileno())
         sha = _sha256(tmp / STATE)
         version = f"{created:%Y%m%dT%H%M%S}Z-{sha[:8]}"
+        suffix = 1
+        while (root / "versions" / version).exists():
+            # Identical training finished within the same second: still a distinct version.
+            suffix += 1
+            version = f"{created:%Y%m%dT%H%M%S}Z-{sha[:8]}-{suffix}"
         info = ArtifactInfo(
             version=version,
             created_at=created.isoformat(),
@@ -124,10 +129,10 @@ def save_artifact(
             json.dump(info.__dict__, fh, ensure_ascii=False, indent=2, default=str)
             fh.flush()
             os.fsync(fh.fileno())
-        target = root / "versions" / version
-        if target.exists():
-            raise ArtifactError(f"version {version} already exists in {root}")
-        os.rename(tmp, target)
+        try:
+            os.rename(tmp, root / "versions" / version)
+        except OSError as exc:  # a concurrent writer took the name between check and rename
+            raise ArtifactError(f"cannot store version {version} in {root}: {exc}") from None
         _fsync_dir(root / "versions")
         return info
     finally:

@@ -120,8 +120,9 @@ class Recommender(ABC):
     ) -> pd.DataFrame:
         """Top-k items per user as a DataFrame (user_id, item_id, score, rank from 1).
 
-        Scores are only comparable within one user's list. Cold users (not in training) are
-        scored from their rows in ``user_features``; with ``on_unknown="featureless"`` a user
+        Scores are only comparable within one user's list. Warm users are scored from what
+        training learned about them (their rows in ``user_features`` are not used); cold users
+        (not in training) are scored from their rows in ``user_features``; with ``on_unknown="featureless"`` a user
         with no rows at all gets the non-personalised part of the model instead of an error.
         """
         if k < 1:

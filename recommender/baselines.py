@@ -93,19 +93,15 @@ class SegmentPopularityRecommender(Recommender):
     def _score(self, users: Users) -> np.ndarray:
         assert self._table is not None and self._fallback is not None
         dataset = self.dataset
-        features = sp.csr_matrix(users.features, copy=True)
+        # Cold rows come with the request; warm rows (empty there) come from the dataset.
+        features = sp.csr_matrix(users.features)
         warm = np.flatnonzero(users.warm)
         if len(warm) and dataset.user_features is not None:
-            features = sp.csr_matrix(
-                sp.vstack(
-                    [
-                        features[np.flatnonzero(~users.warm)],
-                        dataset.user_features.matrix[users.internal[warm]],
-                    ]
-                )
+            picker = sp.csr_matrix(
+                (np.ones(len(warm), np.float32), (warm, users.internal[warm])),
+                shape=(len(users.external), dataset.n_users),
             )
-            order = np.concatenate([np.flatnonzero(~users.warm), warm])
-            features = features[np.argsort(order)]
+            features = sp.csr_matrix(features + picker @ dataset.user_features.matrix)
         codes = self._segment_codes(features)
         rows = np.array([self._codes.get(int(c), -1) for c in codes], dtype=np.int64)
         scores = np.empty((len(rows), self._table.shape[1]), dtype=np.float32)

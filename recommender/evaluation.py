@@ -163,6 +163,12 @@ def evaluate(
     relevant_all.eliminate_zeros()
     has_relevant = relevant_all.getnnz(axis=1) > 0
 
+    if user_features is not None and Columns.User in user_features.columns:
+        # Only cold users are scored from the frame; filtering once here spares every batch
+        # of every model from re-validating rows it would not use.
+        cold_ids = set(user_ids[history == 0])
+        user_features = user_features[user_features[Columns.User].astype(str).isin(cold_ids)]
+
     groups: dict[str, GroupReport] = {}
     for group, mask in (("warm", history > 0), ("cold", history == 0)):
         rows = np.flatnonzero(mask & has_relevant)

@@ -24,6 +24,7 @@ from recommender.dataset import Dataset, FeatureSet, IdMap, feature_rows, valida
 from recommender.errors import ConfigError, NotFittedError
 
 EpochCallback = Callable[[int, int], None]
+CORRECTION_RIDGE = 10.0  # pseudo-count: rare features keep most of LightFM's own embedding
 
 
 def normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -67,6 +68,8 @@ class LightFMRecommender(Recommender):
         self._model: LightFM | None = None
         self._users: Representations | None = None
         self._items: Representations | None = None
+        self._user_attr: Representations | None = None
+        self._item_attr: Representations | None = None
         self._on_epoch: EpochCallback | None = None
 
     def fit(self, dataset: Dataset, *, on_epoch: EpochCallback | None = None) -> Self:
@@ -118,6 +121,11 @@ class LightFMRecommender(Recommender):
         self._model = model
         self._users = Representations(*model.get_user_representations(user_x))
         self._items = Representations(*model.get_item_representations(item_x))
+        self._user_attr = self._item_attr = None
+        # _raw_attributes reads self.dataset, which the base class sets after _fit returns.
+        self._dataset = dataset
+        self._correct("user", dataset.user_features, dataset.interactions.getnnz(axis=1) > 0)
+        self._correct("item", dataset.item_features, dataset.interactions.getnnz(axis=0) > 0)
 
     @property
     def lightfm(self) -> LightFM:
@@ -138,7 +146,15 @@ class LightFMRecommender(Recommender):
         return self._items
 
     def attribute_embeddings(self, side: str) -> Representations:
-        """Embeddings and biases of the attribute features only (no identity columns)."""
+        """Per attribute feature: what a cold user or new item is built from.
+
+        With ``cold_correction`` this is LightFM's attribute embedding plus the average
+        identity part of the trained users/items that have the feature (see ``_correct``).
+        """
+        corrected = self._user_attr if side == "user" else self._item_attr
+        return corrected if corrected is not None else self._raw_attributes(side)
+
+    def _raw_attributes(self, side: str) -> Representations:
         model, dataset = self.lightfm, self.dataset
         if side == "user":
             offset = dataset.n_users if self.config.user_identity else 0
@@ -149,6 +165,35 @@ class LightFMRecommender(Recommender):
         return Representations(
             model.item_biases[offset:].copy(), model.item_embeddings[offset:].copy()
         )
+
+    def _correct(self, side: str, features: FeatureSet | None, trained: np.ndarray) -> None:
+        """Fold the expected identity embedding, given the attributes, into the attributes.
+
+        A warm user is identity + attributes; a cold one has only the attributes, so it lacks
+        whatever the identity embeddings learned in common (e.g. everyone aged 70+ drifting
+        the same way). A ridge regression of (warm representation - attribute-only
+        representation) on the attribute rows of trained users recovers that shared part.
+        """
+        identity = self.config.user_identity if side == "user" else self.config.item_identity
+        if not (self.config.cold_correction and identity and features is not None):
+            return
+        if len(features.names) == 0 or not trained.any():
+            return
+        raw = self._raw_attributes(side)
+        x = features.matrix
+        x = normalize_rows(x) if self.config.normalize_features else x
+        x = sp.csr_matrix(x[trained], dtype=np.float64)
+        reps = self._users if side == "user" else self._items
+        assert reps is not None
+        warm = np.hstack([reps.embeddings[trained], reps.biases[trained, None]])
+        cold = x @ np.hstack([raw.embeddings, raw.biases[:, None]]).astype(np.float64)
+        gram = (x.T @ x).toarray() + CORRECTION_RIDGE * np.eye(x.shape[1])
+        delta = np.linalg.solve(gram, x.T @ (warm - cold)).astype(np.float32)
+        corrected = Representations(raw.biases + delta[:, -1], raw.embeddings + delta[:, :-1])
+        if side == "user":
+            self._user_attr = corrected
+        else:
+            self._item_attr = corrected
 
     def _from_attributes(self, rows: sp.csr_matrix, side: str) -> Representations:
         attrs = self.attribute_embeddings(side)

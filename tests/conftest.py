@@ -52,7 +52,6 @@ def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     with engine.connect() as connection:
         outer = connection.begin()
-        # On SQLite, marketplace.db's "begin" listener already issued BEGIN for `outer`.
         yield connection
         outer.rollback()
 

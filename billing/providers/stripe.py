@@ -20,12 +20,12 @@ from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from billing.payments import invoice_position, mark_failed, record_success
 from billing.providers.base import PaymentStart
 from billing.refunds import refund_payments
-from billing.stripe_adapter import StripeGateway, as_dict, decline_message
+from billing.stripe_adapter import StripeGateway, as_dict, decline_message, stripe_fee
 from marketplace.bookings import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
 from marketplace.errors import HoldExpired
-from marketplace.lifecycle import BookingStatus
+from marketplace.lifecycle import BookingStatus, IllegalTransition
 from marketplace.models import Booking, Shop
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,8 @@ class StripeProvider:
         except PaymentDeclined as exc:
             mark_failed(session, payment, str(exc))
             raise
+        if as_dict(intent).get("status") == "succeeded":
+            intent = self.gateway.retrieve_intent(payment.provider_reference)  # with its fee
         self.sync_intent(session, intent)
         return payment
 
@@ -191,7 +193,8 @@ class StripeProvider:
         if payment.invoice_id is None:  # a card paid for a hold: confirm it and invoice it
             try:
                 booking = confirm_booking(session, payment.booking_id or 0, now=now)
-            except HoldExpired:
+            except (HoldExpired, IllegalTransition):
+                # Expired and resold, or cancelled, while the card was being confirmed.
                 return self._hold_lost(session, payment)
             invoice = invoice_due_weeks(
                 session,
@@ -205,7 +208,7 @@ class StripeProvider:
                 raise PaymentNotAllowed(f"予約 {booking.id} はすでに請求済みです")
             payment.invoice_id = invoice.id
             session.flush()
-        record_success(session, payment, at=now)
+        record_success(session, payment, fee=stripe_fee(intent), at=now)
         invoice = session.get_one(Invoice, payment.invoice_id)
         overpaid = -invoice_position(session, invoice.id).outstanding
         if overpaid > 0:  # e.g. also paid by bank meanwhile: give the surplus back, never keep it

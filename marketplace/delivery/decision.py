@@ -108,6 +108,8 @@ class AdDecider:
             return None
         states = [self.ledger.pace(c) for c in allowed]
         relevances = self.relevance.of(audience, allowed)
+        if relevances is None:
+            relevances = [self.params.neutral_relevance] * len(allowed)
         index = pacing.choose(states, relevances, self.params)
         if index is None:
             return None

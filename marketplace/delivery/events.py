@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ SEGMENT_UNKNOWN = "unknown"
 
 def new_id() -> str:
     """A one-time id for an offer or a batch: 32 hex characters."""
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def hour_start(moment: datetime) -> datetime:

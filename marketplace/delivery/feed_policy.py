@@ -5,7 +5,9 @@ the ad decision (pacing, targeting, frequency caps) for one slot; the policy dec
 slot exists at all and keeps each feed within the city's rules:
 
 * ads only at the configured positions (1-based, e.g. 3rd and 8th);
-* never above an urgent or important notice (notices are pinned to the top first);
+* never above an urgent or important notice: up to `max_notices` notices (urgent first) are
+  pinned to the top, and further notices are left to the portal's notice list rather than
+  placed below an ad;
 * at most `max_ad_fraction` of the items are ads;
 * never two ads from one shop in one feed;
 * no ads at all in disaster mode.
@@ -31,6 +33,7 @@ class FeedRules:
     ad_positions: tuple[int, ...] = (3, 8)
     max_ad_fraction: float = 0.2
     frequency_cap_per_day: int = 3
+    max_notices: int = 3
 
     def __post_init__(self) -> None:
         if any(p < 1 for p in self.ad_positions) or len(set(self.ad_positions)) != len(
@@ -41,6 +44,8 @@ class FeedRules:
             raise FeedRulesError("max_ad_fraction must be between 0 and 0.5")
         if self.frequency_cap_per_day < 1:
             raise FeedRulesError("frequency_cap_per_day must be 1 or more")
+        if self.max_notices < 0:
+            raise FeedRulesError("max_notices must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,12 @@ class Feed:
 PickAd = Callable[[int, int, frozenset[int]], AdSlot | None]
 
 
-def pin_notices(articles: Sequence[FeedArticle]) -> list[FeedArticle]:
-    """Urgent notices first, then important ones, then the ranked rest, each in given order."""
-    urgent = [a for a in articles if a.is_notice and a.priority.value == "urgent"]
-    important = [a for a in articles if a.is_notice and a.priority.value == "important"]
+def pin_notices(articles: Sequence[FeedArticle], max_notices: int = 3) -> list[FeedArticle]:
+    """Up to `max_notices` notices (urgent, then important) first, then the ranked rest."""
+    urgent = [a for a in articles if a.priority.value == "urgent"]
+    important = [a for a in articles if a.priority.value == "important"]
     rest = [a for a in articles if not a.is_notice]
-    return urgent + important + rest
+    return (urgent + important)[:max_notices] + rest
 
 
 def max_ads(total_items: int, rules: FeedRules) -> int:
@@ -131,7 +136,7 @@ def compose_feed(
     """Blend ranked `articles` with ads chosen by `pick_ad` under the feed rules."""
     if limit < 1:
         raise FeedRulesError("limit must be 1 or more")
-    pinned = pin_notices(articles)
+    pinned = pin_notices(articles, rules.max_notices)
     if not ads_enabled:
         return Feed(tuple(pinned[:limit]), ads_suppressed=True)
     slots = dict(ad_positions(pinned, limit, rules))

@@ -12,8 +12,8 @@ gets
     priority = relevance ** alpha · exp(clip(lag / scale, -cap, cap))
 
 where `relevance` in (0, 1] is how well this resident matches the ad compared with the rest of
-the population (its score percentile among residents; a neutral 0.5 when the resident is not
-personalized) and `scale` grows with the promised volume (a fixed fraction of s·T, at least a
+the population (its score percentile among residents; for a resident who is not personalized,
+the neutral value at which a booking on schedule just qualifies) and `scale` grows with the promised volume (a fixed fraction of s·T, at least a
 few impressions). The slot goes to the highest priority that reaches `fill_threshold`; when none
 does, the slot stays unfilled (the placement's unsold share).
 
@@ -50,6 +50,13 @@ class PacingParams:
     min_scale: float = 3.0
     fill_threshold: float = math.exp(-1.0)
     relevance_floor: float = 0.05
+
+    @property
+    def neutral_relevance(self) -> float:
+        """Relevance for viewers we may not personalize for: an on-schedule booking qualifies."""
+        if self.alpha == 0:
+            return 1.0
+        return float(self.fill_threshold ** (1.0 / self.alpha))
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= MAX_ALPHA:

@@ -8,14 +8,18 @@ residents' interaction history, used when no trained model is available.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
+
+INTEREST_BONUS = 0.05
+PREPARED_CACHE = 256
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class TagProfileScorer:
         self._profiles = profiles
         self._segments = segment_profiles
         self._tag_categories = dict(tag_categories or {})
+        self._matrices: OrderedDict[tuple[str, ...], tuple[dict[str, int], sp.csr_matrix]] = (
+            OrderedDict()
+        )
 
     @classmethod
     def fit(
@@ -103,22 +110,48 @@ class TagProfileScorer:
         return cls(_normalise(counts, idf), _normalise(segments, idf), borrowed)
 
     def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+        if not items:
+            return []
         profile: Mapping[str, float] = {}
         if audience.recommender_id is not None:
             profile = self._profiles.get(audience.recommender_id, {})
         if not profile:
             profile = self._segments.get(segment_key(audience.age_band, audience.household), {})
-        interests = {f"category:{i}" for i in audience.interests}
-        scores = []
-        for item in items:
+        index, matrix = self._prepared(items)
+        weights = np.zeros(len(index), dtype=np.float64)
+        for feature, value in profile.items():
+            column = index.get(feature)
+            if column is not None:
+                weights[column] += value
+        for interest in audience.interests:
+            column = index.get(f"category:{interest}")
+            if column is not None:
+                weights[column] += INTEREST_BONUS
+        return [float(v) for v in matrix @ weights]
+
+    def _prepared(self, items: Sequence[ScoredItem]) -> tuple[dict[str, int], sp.csr_matrix]:
+        """Items as a sparse matrix of their (expanded) features, each row scaled by 1/√n.
+
+        Cached per item list: a feed scores the same live articles until the next refresh.
+        """
+        key = tuple(item.item_id for item in items)
+        cached = self._matrices.get(key)
+        if cached is not None:
+            self._matrices.move_to_end(key)
+            return cached
+        index: dict[str, int] = {}
+        rows, columns, values = [], [], []
+        for row, item in enumerate(items):
             features = self._expand(item.features)
-            if not features:
-                scores.append(0.0)
-                continue
-            value = sum(profile.get(f, 0.0) for f in features)
-            value += 0.05 * sum(1 for f in features if f in interests)
-            scores.append(value / math.sqrt(len(features)))
-        return scores
+            for feature in features:
+                rows.append(row)
+                columns.append(index.setdefault(feature, len(index)))
+                values.append(1.0 / math.sqrt(len(features)))
+        matrix = sp.csr_matrix((values, (rows, columns)), shape=(len(items), max(1, len(index))))
+        self._matrices[key] = (index, matrix)
+        if len(self._matrices) > PREPARED_CACHE:
+            self._matrices.popitem(last=False)
+        return index, matrix
 
     def _expand(self, features: tuple[str, ...]) -> tuple[str, ...]:
         if any(f.startswith("category:") for f in features):
@@ -138,29 +171,39 @@ def _normalise(
     return out
 
 
-NEUTRAL_RELEVANCE = 0.5
-
-
 class AdRelevance:
     """An ad's relevance to a resident as the percentile of their score among residents.
 
     Raw recommender scores do not compare across residents, but for one ad, ranking residents
     by their score is meaningful. Each ad is scored once against a reference sample of
     consenting residents; a resident's relevance is where their score falls in that sample.
-    Residents who are not personalized get a neutral 0.5.
+    Residents who are not personalized get None: the pacing rule supplies a neutral value.
     """
 
-    def __init__(self, scorer: RelevanceScorer, reference: Sequence[Audience]) -> None:
+    def __init__(
+        self, scorer: RelevanceScorer, reference: Sequence[Audience], cache_size: int = 200_000
+    ) -> None:
         self.scorer = scorer
         self._reference = [a for a in reference if a.personalized]
         self._sorted: dict[str, np.ndarray] = {}
+        # (resident, item) -> relevance; both are immutable for this scorer's lifetime.
+        self._cache: OrderedDict[tuple[str | None, str], float] = OrderedDict()
+        self._cache_size = cache_size
 
-    def of(self, audience: Audience, ads: Sequence[AdCandidate]) -> list[float]:
+    def of(self, audience: Audience, ads: Sequence[AdCandidate]) -> list[float] | None:
         if not audience.personalized or not self._reference:
-            return [NEUTRAL_RELEVANCE] * len(ads)
-        items = [ad_item(ad) for ad in ads]
-        scores = self.scorer.score(audience, items)
-        return [self._percentile(item, score) for item, score in zip(items, scores, strict=True)]
+            return None
+        resident = audience.recommender_id
+        keys = [(resident, ad.item_id) for ad in ads]
+        missing = [ad for ad, key in zip(ads, keys, strict=True) if key not in self._cache]
+        if missing:
+            items = [ad_item(ad) for ad in missing]
+            scores = self.scorer.score(audience, items)
+            for item, score in zip(items, scores, strict=True):
+                self._cache[(resident, item.item_id)] = self._percentile(item, score)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return [self._cache[key] for key in keys]
 
     def _percentile(self, item: ScoredItem, score: float) -> float:
         reference = self._sorted.get(item.item_id)

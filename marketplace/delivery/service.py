@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.db import utcnow
@@ -23,7 +24,7 @@ from marketplace.delivery.decision import AdDecider, DeliveryLedger
 from marketplace.delivery.events import OfferEvent, OpportunityEvent, TrackedEvent, new_id
 from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_feed
 from marketplace.delivery.pacing import PacingParams
-from marketplace.delivery.relevance import AdRelevance, RelevanceScorer, article_item
+from marketplace.delivery.relevance import AdRelevance, RelevanceScorer
 from marketplace.delivery.rollups import roll_up_recent
 from marketplace.delivery.serving import EMPTY, Snapshot, load_shared_counts, load_snapshot
 from marketplace.delivery.tracking import (
@@ -38,6 +39,10 @@ from marketplace.delivery.writer import EventWriter
 log = logging.getLogger(__name__)
 
 ROLLUP_SECONDS = 300.0
+RANKING_CACHE = 50_000
+# Other workers' per-resident caps are read less often than pacing counts: a cap may be
+# exceeded across workers for at most this long, pacing never drifts for long.
+CAPS_REFRESH_SECONDS = 10.0
 
 
 class TrackingRefused(Exception):
@@ -134,27 +139,43 @@ class DeliveryService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_refresh_error: str | None = None
+        self.relevance_model = "loading"
+        self._scorer_version = 0
+        self._next_caps = 0.0
+        self._rules_for: tuple[tuple[int, ...], FeedRules] | None = None
+        self._ranked: OrderedDict[tuple[object, ...], list[FeedArticle]] = OrderedDict()
 
-    def use_scorer(self, scorer: RelevanceScorer, relevance: AdRelevance) -> None:
+    def use_scorer(self, scorer: RelevanceScorer, relevance: AdRelevance, name: str) -> None:
         """Swap in a newly loaded scorer (each attribute assignment is atomic)."""
         self.scorer = scorer
         self.decider.relevance = relevance
+        self.relevance_model = name
+        self._scorer_version += 1
 
     # -- refresh -----------------------------------------------------------------------------
 
     def refresh(self, now: datetime | None = None) -> bool:
         """Reload the snapshot and the other workers' counts; keep the old ones on failure."""
         now = now or utcnow()
+        refresh_caps = time.monotonic() >= self._next_caps
         try:
             with self.session_factory() as session:
                 snapshot = load_snapshot(session, now, self.rules.ad_positions)
-                shared = load_shared_counts(session, self.writer.worker_id, snapshot.bookings, now)
+                shared = load_shared_counts(
+                    session,
+                    self.writer.worker_id,
+                    snapshot.bookings,
+                    now,
+                    previous=None if refresh_caps else self.ledger.shared,
+                )
         except Exception as exc:  # a database outage must not stop the feed
             self.last_refresh_error = str(exc)
             log.warning("delivery refresh failed, serving the previous snapshot: %s", exc)
             return False
         self.snapshot = snapshot
         self.ledger.shared = shared
+        if refresh_caps:
+            self._next_caps = time.monotonic() + CAPS_REFRESH_SECONDS
         self.last_refresh_error = None
         return True
 
@@ -208,7 +229,7 @@ class DeliveryService:
                 audience.consent,
                 scoring_id=audience.key,
             )
-        articles = self._rank_articles(audience, snapshot.articles, limit)
+        articles = self._rank_articles(audience, snapshot, limit)
         slot_placements = snapshot.slots
         placements_offered: dict[int, int] = {}
 
@@ -223,11 +244,7 @@ class DeliveryService:
                 return None
             return AdSlot(ad, position, new_id())
 
-        rules = FeedRules(
-            ad_positions=tuple(sorted(slot_placements)) or self.rules.ad_positions,
-            max_ad_fraction=self.rules.max_ad_fraction,
-            frequency_cap_per_day=self.rules.frequency_cap_per_day,
-        )
+        rules = self._rules(tuple(sorted(slot_placements)))
         feed = compose_feed(articles, limit, rules, pick, ads_enabled=not snapshot.disaster)
         return ServedFeed(
             items=self._record(feed, audience, placements_offered, now),
@@ -235,16 +252,53 @@ class DeliveryService:
             ads_suppressed=feed.ads_suppressed,
         )
 
+    def _rules(self, positions: tuple[int, ...]) -> FeedRules:
+        """The feed rules with the placements' positions (built once per change)."""
+        cached = self._rules_for
+        if cached is None or cached[0] != positions:
+            rules = FeedRules(
+                ad_positions=positions or self.rules.ad_positions,
+                max_ad_fraction=self.rules.max_ad_fraction,
+                frequency_cap_per_day=self.rules.frequency_cap_per_day,
+                max_notices=self.rules.max_notices,
+            )
+            cached = self._rules_for = (positions, rules)
+        return cached[1]
+
     def _rank_articles(
-        self, audience: Audience, articles: Sequence[FeedArticle], limit: int
+        self, audience: Audience, snapshot: Snapshot, limit: int
     ) -> list[FeedArticle]:
-        if not audience.personalized or not articles:
-            return list(articles)
-        notices = [a for a in articles if a.is_notice]
-        rest = [a for a in articles if not a.is_notice]
-        scores = self.scorer.score(audience, [article_item(a) for a in rest])
-        order = sorted(range(len(rest)), key=lambda i: -scores[i])
-        return notices + [rest[i] for i in order]
+        """Pinned notices, then regular articles: by relevance when personalized, else newest.
+
+        Cached per article set, scorer and resident: a resident's ranking only changes when
+        one of those does.
+        """
+        key = (
+            snapshot.articles_version,
+            self._scorer_version,
+            audience.recommender_id,
+            audience.personalized,
+            limit,
+        )
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            ranked = self._rank(audience, snapshot, limit)
+            self._ranked[key] = ranked
+            if len(self._ranked) > RANKING_CACHE:
+                self._ranked.popitem(last=False)
+        return ranked
+
+    def _rank(self, audience: Audience, snapshot: Snapshot, limit: int) -> list[FeedArticle]:
+        notices = list(snapshot.notices[: self.rules.max_notices])
+        regular = snapshot.regular
+        if not audience.personalized or not regular:
+            return notices + list(regular[:limit])
+        scores = np.asarray(self.scorer.score(audience, snapshot.regular_items))
+        k = min(limit, len(regular))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(regular) else np.arange(k)
+        # Ties keep the newest first (the snapshot's order), so the ranking is stable.
+        top = top[np.lexsort((top, -scores[top]))]
+        return notices + [regular[i] for i in top]
 
     def _record(
         self, feed: Feed, audience: Audience, placements: dict[int, int], now: datetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -17,12 +18,13 @@ from marketplace.articles.services import PRIORITY_ORDER
 from marketplace.calendar import start_of_tokyo_day, tokyo_date, week_start
 from marketplace.delivery.decision import SharedCounts
 from marketplace.delivery.models import AdOffer, SlotOpportunity
+from marketplace.delivery.relevance import ScoredItem, article_item
 from marketplace.delivery.types import AdCandidate, FeedArticle
 from marketplace.lifecycle import DELIVERABLE_STATUSES, CreativeStatus, PlacementKind
 from marketplace.models import Article, Booking, CreativeVersion, Placement, Shop
 from marketplace.switches import is_disaster_mode
 from marketplace.targeting import parse_targeting
-from marketplace.vocab import ShopStatus
+from marketplace.vocab import ArticlePriority, ShopStatus
 
 ARTICLE_POOL = 300
 MAX_AD_TAGS = 8
@@ -37,6 +39,28 @@ class Snapshot:
     landing_urls: dict[int, str]  # approved creative version -> its landing URL
     articles: tuple[FeedArticle, ...]  # live articles, non-personalized order
     tag_vocabulary: frozenset[str] = field(default_factory=frozenset)
+
+    @cached_property
+    def articles_version(self) -> int:
+        """Changes whenever the live articles (or their priority) change."""
+        return hash(
+            tuple((a.article_id, a.priority, a.title, a.published_at) for a in self.articles)
+        )
+
+    @cached_property
+    def notices(self) -> tuple[FeedArticle, ...]:
+        """Urgent notices, then important ones, newest first."""
+        urgent = [a for a in self.articles if a.priority is ArticlePriority.URGENT]
+        important = [a for a in self.articles if a.priority is ArticlePriority.IMPORTANT]
+        return tuple(urgent + important)
+
+    @cached_property
+    def regular(self) -> tuple[FeedArticle, ...]:
+        return tuple(a for a in self.articles if not a.is_notice)
+
+    @cached_property
+    def regular_items(self) -> tuple[ScoredItem, ...]:
+        return tuple(article_item(a) for a in self.regular)
 
     @property
     def bookings(self) -> list[AdCandidate]:
@@ -164,7 +188,11 @@ def extract_tags(text: str, vocabulary: Iterable[str]) -> tuple[str, ...]:
 
 
 def load_shared_counts(
-    session: Session, worker_id: str, bookings: Sequence[AdCandidate], now: datetime
+    session: Session,
+    worker_id: str,
+    bookings: Sequence[AdCandidate],
+    now: datetime,
+    previous: SharedCounts | None = None,
 ) -> SharedCounts:
     """Offers, slots and today's per-resident counts recorded by every other worker."""
     ids = [b.booking_id for b in bookings]
@@ -196,7 +224,10 @@ def load_shared_counts(
             )
         opportunities[booking.booking_id] = windows[key]
     day = tokyo_date(now)
-    caps = _caps(session, worker_id, day)
+    if previous is not None and previous.day == day:
+        caps = previous.caps  # per-resident caps refresh less often (see DeliveryService)
+    else:
+        caps = _caps(session, worker_id, day)
     return SharedCounts(delivered=delivered, opportunities=opportunities, day=day, caps=caps)
 
 

@@ -68,7 +68,16 @@ def generate_articles(
     published_ns = first.value + (rng.random(n) * span_ns).astype(np.int64)
     published_ns = (published_ns // 60_000_000_000) * 60_000_000_000  # whole minutes, like a CMS
     expires = rng.random(n) < 0.4
-    lifetime_ns = rng.integers(14, 61, size=n).astype(np.int64) * 86_400 * 10**9
+    lifetime_days = rng.integers(14, 61, size=n).astype(np.int64)
+    # Notices are short-lived, as on a real city site: an urgent one is taken down within
+    # three days and an important one within a month. Derived from the same draw, so the
+    # rest of the city stays identical for a given seed.
+    is_urgent = priority == "urgent"
+    is_important = priority == "important"
+    lifetime_days = np.where(is_urgent, lifetime_days % 3 + 1, lifetime_days)
+    lifetime_days = np.where(is_important, np.minimum(lifetime_days, 30), lifetime_days)
+    expires = expires | is_urgent | is_important
+    lifetime_ns = lifetime_days * 86_400 * 10**9
     expires_ns = np.where(expires, published_ns + lifetime_ns, NEVER)
 
     tags_by_cat = [CATEGORY_TAGS[c] for c in CATEGORIES]

@@ -15,7 +15,7 @@ from billing.bookings import process_cancellations, run_month_end
 from billing.check import check_ledger
 from billing.errors import BillingError
 from billing.recognition import recognise_revenue
-from billing.rendering import invoice_pdf, invoice_view
+from billing.rendering import invoice_document, invoice_view, render_pdfs
 from billing.webhooks import reconcile as reconcile_events
 from marketplace.calendar import tokyo_date
 from marketplace.db import make_engine, make_session_factory, utcnow
@@ -68,6 +68,20 @@ def reconcile(
     typer.echo(f"{len(results)} events listed, {len(applied)} applied now")
 
 
+@app.command("cancellations")
+def cancellations() -> None:
+    """Credit and refund bookings cancelled in the marketplace since the last run."""
+    settings = settings_or_exit()
+    try:
+        with database_session(settings) as session:
+            handled = process_cancellations(
+                session, billing_config(settings), gateway=_gateway(settings)
+            )
+    except BillingError as exc:
+        fail(str(exc))
+    typer.echo(f"{handled} cancellations handled")
+
+
 @app.command("recognise")
 def recognise(
     through: str = typer.Option("", "--through", help="YYYY-MM-DD (default: today in Tokyo)."),
@@ -96,11 +110,13 @@ def month_end(
             )
             result = run_month_end(session, config, day)
             recognised = recognise_revenue(session, day)
-            if pdf_dir is not None:
-                pdf_dir.mkdir(parents=True, exist_ok=True)
-                for invoice in result.invoices:
-                    view = invoice_view(session, config, invoice)
-                    (pdf_dir / f"{invoice.number}.pdf").write_bytes(invoice_pdf(view))
+            documents = [
+                invoice_document(invoice_view(session, config, i)) for i in result.invoices
+            ]
+        if pdf_dir is not None:
+            pdf_dir.mkdir(parents=True, exist_ok=True)
+            for invoice, pdf in zip(result.invoices, render_pdfs(documents), strict=True):
+                (pdf_dir / f"{invoice.number}.pdf").write_bytes(pdf)
     except BillingError as exc:
         fail(str(exc))
     typer.echo(

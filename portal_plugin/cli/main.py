@@ -13,6 +13,7 @@ from portal_plugin.cli import (
     identity_cmds,
     marketplace_cmds,
     privacy_cmds,
+    recommender_cmds,
     report_cmds,
     seed_cmds,
     serve_cmds,
@@ -38,6 +39,11 @@ app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace job
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
 app.command("resident-token")(identity_cmds.resident_token)
+app.add_typer(
+    recommender_cmds.recommender_app, name="recommender", help="Benchmark the recommender."
+)
+app.add_typer(recommender_cmds.models_app, name="models", help="Recommender model versions.")
+app.command("train")(recommender_cmds.train_command)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from portal_plugin.cli.common import database_session, settings_or_exit
+from portal_plugin.settings import Settings
 
 
 def seed(
@@ -21,6 +22,7 @@ def seed(
 ) -> None:
     """Seed a synthetic Aizu-scale city (residents, articles, shops, events)."""
     # Imported here so that other commands do not pay for numpy/pandas start-up.
+    from marketplace.delivery.demo import seed_demo_campaigns
     from marketplace.demo_seed import seed_inventory
     from marketplace.seeding import database_is_seeded, load_city
     from marketplace.synthetic import generate_city
@@ -29,6 +31,7 @@ def seed(
     started = time.perf_counter()
     with database_session(settings) as session:
         seed_inventory(session)  # idempotent: the demo ad placements
+        seed_demo_campaigns(session)  # idempotent: demo bookings, once shops exist
         if database_is_seeded(session):
             typer.echo("the database already holds a city; nothing was seeded (reusing it)")
             return
@@ -52,7 +55,33 @@ def seed(
         )
         with database_session(settings) as session:
             summary = load_city(session, city, progress=report)
+            seed_demo_campaigns(session)
+    _seed_history(settings)
     typer.echo(
         f"seeded {summary.residents:,} residents, {summary.articles:,} articles, {summary.shops:,} shops "
         f"and {summary.events:,} events in {time.perf_counter() - started:.1f}s"
+    )
+
+
+def _seed_history(settings: Settings) -> None:
+    """Two fiscal years of bookings, invoices, payments and refunds, so reports have figures."""
+    from analytics.demo_history import seed_history
+    from billing.errors import IssuerNotConfigured
+    from marketplace.calendar import tokyo_date
+    from marketplace.db import utcnow
+    from portal_plugin.billing_setup import billing_config
+
+    typer.echo("seeding two fiscal years of bookings, invoices and payments …")
+    try:
+        with database_session(settings) as session:
+            history = seed_history(session, billing_config(settings), today=tokyo_date(utcnow()))
+    except IssuerNotConfigured:
+        typer.echo(
+            "skipped the booking history: set INVOICE_ISSUER_NAME and "
+            "INVOICE_ISSUER_REGISTRATION_NUMBER to issue demo invoices"
+        )
+        return
+    typer.echo(
+        f"history: {history.bookings} bookings, {history.invoices} invoices, "
+        f"{history.payments} payments, {history.credit_notes} credit notes"
     )

@@ -75,10 +75,9 @@ def create_demo_app(settings: Settings) -> Starlette:
             return switcher_residents(session), current
 
         residents, current = await ctx.in_transaction(load)
-        headers = {
-            "accept": "text/html",
-            "accept-language": request.headers.get("accept-language", "ja"),
-        }
+        # The host page is Japanese; the fragment follows the resident's preferred language.
+        language = current.language.value if current is not None else "ja"
+        headers = {"accept": "text/html", "accept-language": language}
         if current is not None:
             headers[HEADER] = mint_token(settings.portal_identity_secret, identity_of(current))
         transport = httpx.ASGITransport(app=plugin)

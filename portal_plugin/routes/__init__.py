@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from portal_plugin.routes import (
     articles,
     billing_finance,
+    billing_shop,
     billing_webhook,
     delivery,
     feed,
@@ -20,6 +21,7 @@ from portal_plugin.routes import (
     shop_creatives,
     shop_portal,
     shop_reports,
+    staff_api,
     staff_auth,
     staff_inventory,
     staff_review,
@@ -45,7 +47,9 @@ ROUTE_MODULES = [
     staff_review,
     staff_inventory,
     marketplace_api,
+    staff_api,
     openapi,
+    billing_shop,
 ]
 
 

@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from billing import bank_import, refunds
 from billing.errors import BillingError
 from billing.models import BankTransaction, Invoice, Payment, Refund, RefundStatus
 from billing.payments import invoice_position
-from billing.rendering import invoice_body_html, invoice_pdf, invoice_view
+from billing.rendering import PRINT_CSS, invoice_body_html, invoice_pdf, invoice_view
 from billing.reports import aging
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
@@ -21,7 +21,7 @@ from marketplace.vocab import StaffRole
 from portal_plugin.auth import require_staff
 from portal_plugin.billing_setup import billing_config
 from portal_plugin.context import context
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 MAX_CSV_BYTES = 2_000_000
 
@@ -108,26 +108,33 @@ async def bank_page(request: Request) -> Response:
 @require_staff(StaffRole.FINANCE)
 async def bank_upload(request: Request) -> Response:
     ctx = context(request)
-    form = await request.form()
-    upload = form.get("statement")
     message, status = "", 200
-    if upload is None or isinstance(upload, str):
-        message, status = "CSV ファイルを選んでください", 400
-    else:
-        data = await upload.read(MAX_CSV_BYTES + 1)
-        if len(data) > MAX_CSV_BYTES:
-            message, status = "ファイルが大きすぎます(2MB まで)", 400
+    async with request.form(max_files=1) as form:
+        upload = form.get("statement")
+        if upload is None or isinstance(upload, str):
+            message, status = "CSV ファイルを選んでください", 400
+            data, filename = b"", ""
         else:
-            try:
-                result = await ctx.in_transaction(
-                    bank_import.import_statement,
-                    data,
-                    filename=upload.filename or "statement.csv",
-                    staff_id=request.state.staff.staff_id,
-                )
-                message = f"{result.rows}件を取り込み、{result.matched}件を照合、{result.review}件を確認待ちにしました"
-            except BillingError as exc:
-                message, status = str(exc), 400
+            data, filename = (
+                await upload.read(MAX_CSV_BYTES + 1),
+                upload.filename or "statement.csv",
+            )
+    if status == 200 and len(data) > MAX_CSV_BYTES:
+        message, status = "ファイルが大きすぎます(2MB まで)", 400
+    elif status == 200:
+        try:
+            result = await ctx.in_transaction(
+                bank_import.import_statement,
+                data,
+                filename=filename,
+                staff_id=request.state.staff.staff_id,
+            )
+            message = (
+                f"{result.rows}件を取り込み、{result.matched}件を照合、"
+                f"{result.review}件を確認待ちにしました"
+            )
+        except BillingError as exc:
+            message, status = str(exc), 400
     state = await ctx.in_transaction(_bank_state)
     return render(request, "billing/bank.html", {**state, "message": message}, status_code=status)
 
@@ -150,7 +157,7 @@ async def bank_resolve(request: Request) -> Response:
     except BillingError as exc:
         state = await ctx.in_transaction(_bank_state)
         return render(request, "billing/bank.html", {**state, "message": str(exc)}, status_code=400)
-    return RedirectResponse(request.url_for("billing_bank").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "billing_bank"), status_code=303)
 
 
 def _refund_rows(session: Session) -> list[tuple[Refund, Payment]]:
@@ -189,10 +196,16 @@ async def refund_paid_out(request: Request) -> Response:
             {"rows": rows, "message": str(exc), "PENDING_PAYOUT": RefundStatus.PENDING_PAYOUT},
             status_code=400,
         )
-    return RedirectResponse(request.url_for("billing_refunds").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "billing_refunds"), status_code=303)
+
+
+async def invoice_css(request: Request) -> Response:
+    """Billing's own invoice stylesheet, so the page and the PDF share one design."""
+    return FileResponse(PRINT_CSS, media_type="text/css")
 
 
 routes = [
+    Route("/billing/invoice.css", invoice_css, name="billing_invoice_css"),
     Route("/staff/billing/invoices", invoices_page, name="billing_invoices"),
     Route("/staff/billing/invoices/{number}", invoice_page, name="billing_invoice"),
     Route("/staff/billing/invoices/{number}/pdf", invoice_pdf_download, name="billing_invoice_pdf"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from functools import lru_cache
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from marketplace.delivery.feed_policy import AD_LABEL
 from marketplace.delivery.service import (
     DeliveryService,
     ServedAd,
@@ -23,7 +25,7 @@ from marketplace.delivery.tracking import (
     anonymise_ip,
     is_bot,
 )
-from marketplace.delivery.types import ANONYMOUS, Audience
+from marketplace.delivery.types import ANONYMOUS, Audience, FeedArticle
 from portal_plugin.auth import current_staff
 from portal_plugin.context import context
 from portal_plugin.delivery_runtime import delivery_service
@@ -71,41 +73,58 @@ def service_or_error(request: Request) -> DeliveryService | Response:
     return service
 
 
-def feed_json(request: Request, feed: ServedFeed) -> dict[str, Any]:
+@lru_cache(maxsize=4096)
+def article_json(article: FeedArticle) -> str:
+    """An article's JSON, encoded once: the same live articles appear in every feed."""
+    return json.dumps(
+        {
+            "type": "article",
+            "id": article.article_id,
+            "title": article.title,
+            "summary": article.summary,
+            "url": article.url,
+            "category": article.category,
+            "priority": article.priority.value,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def ad_json(prefix: str, item: ServedAd) -> str:
+    ad = item.slot.ad
+    return json.dumps(
+        {
+            "type": "ad",
+            "position": item.slot.position,
+            "label": AD_LABEL,
+            "shop_name": ad.shop_name,
+            "headline": ad.headline,
+            "body": ad.body,
+            "click_url": f"{prefix}/c/{item.click_token}",
+            "impression_url": f"{prefix}/i/{item.impression_token}",
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def feed_body(request: Request, feed: ServedFeed, model: str) -> bytes:
+    """The feed as JSON: {"personalized", "ads_suppressed", "relevance_model", "items": [...]}."""
     prefix = request.scope.get("root_path", "")
-    items: list[dict[str, Any]] = []
-    for item in feed.items:
-        if isinstance(item, ServedAd):
-            ad = item.slot.ad
-            items.append(
-                {
-                    "type": "ad",
-                    "position": item.slot.position,
-                    "label": "広告",
-                    "shop_name": ad.shop_name,
-                    "headline": ad.headline,
-                    "body": ad.body,
-                    "click_url": f"{prefix}/c/{item.click_token}",
-                    "impression_url": f"{prefix}/i/{item.impression_token}",
-                }
-            )
-        else:
-            items.append(
-                {
-                    "type": "article",
-                    "id": item.article_id,
-                    "title": item.title,
-                    "summary": item.summary,
-                    "url": item.url,
-                    "category": item.category,
-                    "priority": item.priority.value,
-                }
-            )
-    return {
-        "personalized": feed.personalized,
-        "ads_suppressed": feed.ads_suppressed,
-        "items": items,
-    }
+    items = ",".join(
+        ad_json(prefix, item) if isinstance(item, ServedAd) else article_json(item)
+        for item in feed.items
+    )
+    head = json.dumps(
+        {
+            "personalized": feed.personalized,
+            "ads_suppressed": feed.ads_suppressed,
+            "relevance_model": model,
+        },
+        separators=(",", ":"),
+    )
+    return f'{head[:-1]},"items":[{items}]}}'.encode()
 
 
 async def api_feed(request: Request) -> Response:
@@ -119,7 +138,11 @@ async def api_feed(request: Request) -> Response:
     if isinstance(service, Response):
         return service
     feed = service.feed(audience_of(request), limit)
-    return JSONResponse(feed_json(request, feed), headers={"Cache-Control": "no-store"})
+    return Response(
+        feed_body(request, feed, service.relevance_model),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def tracking_context(request: Request, offer: OfferToken, rules: str) -> TrackingContext:

@@ -28,7 +28,7 @@ from marketplace.vocab import StaffRole
 from portal_plugin.auth import StaffPrincipal, require_staff
 from portal_plugin.context import context
 from portal_plugin.routes.finance import requested_year
-from portal_plugin.web import json_error, render
+from portal_plugin.web import json_error, plugin_path, render
 
 FISCAL_MONTH_ORDER = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 
@@ -91,7 +91,7 @@ async def save_cost(request: Request) -> Response:
     except AnalyticsError as exc:
         return await _render(request, year, 422, error=exc.message, error_field=exc.field)
     return RedirectResponse(
-        f"{request.url_for('finance_costs').path}?fiscal_year={year}&saved=1", 303
+        f"{plugin_path(request, 'finance_costs')}?fiscal_year={year}&saved=1", 303
     )
 
 
@@ -115,7 +115,7 @@ async def save_rule(request: Request) -> Response:
     except AnalyticsError as exc:
         return await _render(request, year, 422, error=exc.message, error_field=exc.field)
     return RedirectResponse(
-        f"{request.url_for('finance_costs').path}?fiscal_year={year}&saved=1", 303
+        f"{plugin_path(request, 'finance_costs')}?fiscal_year={year}&saved=1", 303
     )
 
 

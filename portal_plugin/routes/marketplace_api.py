@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from marketplace import inventory
+from marketplace.booking_controls import assign_creative
 from marketplace.booking_requests import (
     first_bookable_week,
     parse_booking_request,
@@ -277,6 +278,44 @@ async def cancel(request: Request) -> Response:
 
 
 @require_shop
+async def choose_creative(request: Request) -> Response:
+    """
+    summary: Choose the creative a booking shows (a scheduled or live booking takes only an approved one)
+    security: [{shopToken: []}]
+    parameters: [{name: id, in: path, required: true, schema: {type: integer, minimum: 1}}]
+    requestBody:
+      required: true
+      content: {application/json: {schema: {type: object, required: [creative_id], properties: {creative_id: {type: integer, minimum: 1}}}}}
+    responses:
+      200: {description: The booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
+      404: {description: No such booking or creative, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      409: {description: Illegal status change, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: Invalid request, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    shop = shop_of(request)
+    try:
+        body = await json_object(request)
+        creative_id = body.get("creative_id")
+        if (
+            not isinstance(creative_id, int)
+            or isinstance(creative_id, bool)
+            or not 0 < creative_id < 2**62
+        ):
+            raise InvalidInput("広告素材を選んでください", field="creative_id")
+        booking = await run(
+            request,
+            assign_creative,
+            shop.shop_id,
+            path_id(request),
+            creative_id,
+            shop_actor(request),
+        )
+    except MarketplaceError as exc:
+        return error_json(exc)
+    return JSONResponse(booking_json(booking, utcnow()))
+
+
+@require_shop
 async def list_creatives(request: Request) -> Response:
     """
     summary: This shop's creatives with their latest version and review status
@@ -354,6 +393,7 @@ routes = [
     Route(f"{API}/bookings/{{id:int}}", get_booking, methods=["GET"]),
     Route(f"{API}/bookings/{{id:int}}/confirm", confirm, methods=["POST"]),
     Route(f"{API}/bookings/{{id:int}}/cancel", cancel, methods=["POST"]),
+    Route(f"{API}/bookings/{{id:int}}/creative", choose_creative, methods=["POST"]),
     Route(f"{API}/creatives", list_creatives, methods=["GET"]),
     Route(f"{API}/creatives", create, methods=["POST"]),
 ]

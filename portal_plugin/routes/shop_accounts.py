@@ -10,32 +10,34 @@ from starlette.routing import Route
 
 from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.shop_accounts import (
+    PROFILE_FIELDS,
     authenticate_shop_user,
     create_api_token,
     revoke_api_token,
+    shop_profile_values,
     shop_tokens,
     sign_up_shop,
+    update_profile,
 )
 from marketplace.shop_profile import OUTSIDE_CITY, parse_email, parse_password, parse_profile
 from marketplace.vocab import DISTRICTS, SHOP_CATEGORIES
 from portal_plugin.auth import ShopPrincipal, log_in_shop, log_out, require_shop
 from portal_plugin.context import context
 from portal_plugin.i18n import gettext as _
-from portal_plugin.marketplace_web import form_data, localize, path_id, run, shop_of, status_code
+from portal_plugin.marketplace_web import (
+    form_data,
+    localize,
+    path_id,
+    run,
+    shop_actor,
+    shop_of,
+    status_code,
+)
 from portal_plugin.routes.staff_auth import _safe_next
 from portal_plugin.security.ratelimit import LOGIN_RULES, SIGNUP_RULES
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
-SIGNUP_FIELDS = (
-    "email",
-    "business_name",
-    "business_name_kana",
-    "category",
-    "district",
-    "contact_name",
-    "contact_phone",
-    "invoice_registration_number",
-)
+SIGNUP_FIELDS = ("email", *PROFILE_FIELDS)
 
 
 def _client(request: Request) -> str:
@@ -90,7 +92,7 @@ async def signup(request: Request) -> Response:
     except MarketplaceError as exc:
         return _signup_page(request, values, exc)
     log_in_shop(request, ShopPrincipal(user.shop_id, user.id, profile.business_name))
-    return RedirectResponse(request.url_for("shop_dashboard").path + "?welcome=1", status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_dashboard") + "?welcome=1", status_code=303)
 
 
 async def login_page(request: Request) -> Response:
@@ -130,13 +132,13 @@ async def login(request: Request) -> Response:
     log_in_shop(request, ShopPrincipal(found.shop_id, found.user_id, found.shop_name))
     target = _safe_next(next_path, request.scope.get("root_path", ""))
     if not next_path:
-        target = request.url_for("shop_dashboard").path
+        target = plugin_path(request, "shop_dashboard")
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     log_out(request)
-    return RedirectResponse(request.url_for("shop_login").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_login"), status_code=303)
 
 
 @require_shop
@@ -171,7 +173,47 @@ async def token_revoke(request: Request) -> Response:
         await run(request, revoke_api_token, shop_of(request).shop_id, path_id(request))
     except MarketplaceError as exc:
         return render(request, "shop/message.html", {"error": localize(exc)}, status_code=404)
-    return RedirectResponse(request.url_for("shop_tokens").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_tokens"), status_code=303)
+
+
+@require_shop
+async def profile_page(request: Request) -> Response:
+    values = await run(request, shop_profile_values, shop_of(request).shop_id)
+    return _profile_page(request, values)
+
+
+def _profile_page(
+    request: Request,
+    values: dict[str, Any],
+    error: MarketplaceError | None = None,
+    saved: bool = False,
+) -> Response:
+    return render(
+        request,
+        "shop/profile.html",
+        {
+            "values": values,
+            "saved": saved,
+            "error": localize(error) if error else None,
+            "categories": SHOP_CATEGORIES,
+            "districts": DISTRICTS,
+            "outside": OUTSIDE_CITY,
+        },
+        status_code=status_code(error) if error else 200,
+    )
+
+
+@require_shop
+async def profile_save(request: Request) -> Response:
+    shop = shop_of(request)
+    data = await form_data(request)
+    values = {key: str(data.get(key, ""))[:300] for key in SIGNUP_FIELDS}
+    try:
+        profile = parse_profile(data)
+        await run(request, update_profile, shop.shop_id, profile, shop_actor(request))
+    except MarketplaceError as exc:
+        return _profile_page(request, values, exc)
+    return _profile_page(request, await run(request, shop_profile_values, shop.shop_id), saved=True)
 
 
 routes = [
@@ -180,6 +222,8 @@ routes = [
     Route("/shop/login", login_page, methods=["GET"], name="shop_login"),
     Route("/shop/login", login, methods=["POST"], name="shop_login_submit"),
     Route("/shop/logout", logout, methods=["POST"], name="shop_logout"),
+    Route("/shop/profile", profile_page, methods=["GET"], name="shop_profile"),
+    Route("/shop/profile", profile_save, methods=["POST"], name="shop_profile_save"),
     Route("/shop/tokens", tokens_page, methods=["GET"], name="shop_tokens"),
     Route("/shop/tokens", token_create, methods=["POST"], name="shop_token_create"),
     Route("/shop/tokens/{id:int}/revoke", token_revoke, methods=["POST"], name="shop_token_revoke"),

@@ -33,7 +33,7 @@ from portal_plugin.marketplace_web import (
     shop_of,
     status_code,
 )
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 TEXT_FIELDS = ("name", "headline", "body", "landing_url")
 
@@ -100,7 +100,7 @@ async def create(request: Request) -> Response:
     except MarketplaceError as exc:
         return _form_page(request, "shop/creative_new.html", {"values": values}, exc)
     return RedirectResponse(
-        request.url_for("shop_creative", id=version.creative_id).path, status_code=303
+        plugin_path(request, "shop_creative", id=version.creative_id), status_code=303
     )
 
 
@@ -151,7 +151,7 @@ async def edit(request: Request) -> Response:
             )
         page["values"] = values
         return _form_page(request, "shop/creative_detail.html", page, exc)
-    return RedirectResponse(request.url_for("shop_creative", id=creative_id).path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_creative", id=creative_id), status_code=303)
 
 
 def _image(session: Any, version_id: int) -> tuple[CreativeVersion, int] | None:

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from marketplace.audit import Actor
+from marketplace.booking_controls import ASSIGNABLE, assign_creative
 from marketplace.booking_requests import parse_booking_request, parse_idempotency_key
 from marketplace.bookings import (
     cancel_booking,
@@ -18,10 +19,10 @@ from marketplace.bookings import (
     quote_booking,
     shop_booking,
 )
-from marketplace.calendar import tokyo_date
+from marketplace.calendar import TOKYO, tokyo_date
 from marketplace.cancellation import NOTICE_DAYS
 from marketplace.db import utcnow
-from marketplace.errors import MarketplaceError
+from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.models import Placement
 from marketplace.placements import list_placements
 from marketplace.queries import (
@@ -47,7 +48,7 @@ from portal_plugin.marketplace_web import (
     status_code,
     targeting_from_form,
 )
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 TARGETING_CHOICES = {
     name: sorted(values) if name != "districts" else list(DISTRICTS)
@@ -165,12 +166,17 @@ async def hold(request: Request) -> Response:
         )
     except MarketplaceError as exc:
         return _error_page(request, exc)
-    return RedirectResponse(request.url_for("shop_booking", id=booking.id).path, status_code=303)
+    return RedirectResponse(plugin_path(request, "shop_booking", id=booking.id), status_code=303)
 
 
 def _booking_view(session: Any, shop_id: int, booking_id: int) -> dict[str, Any]:
     booking = shop_booking(session, shop_id, booking_id)
-    return {"booking": booking, "placement": session.get(Placement, booking.placement_id)}
+    return {
+        "booking": booking,
+        "placement": session.get(Placement, booking.placement_id),
+        "creatives": creative_summaries(session, shop_id),
+        "assignable": booking.status in ASSIGNABLE,
+    }
 
 
 @require_shop
@@ -180,7 +186,9 @@ async def booking_page(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     now = utcnow()
+    expires = values["booking"].hold_expires_at
     values.update(
+        hold_expires_local=expires.astimezone(TOKYO) if expires else None,
         status=effective_status(values["booking"], now),
         terms=cancellation_preview(values["booking"], now),
         notice_days=NOTICE_DAYS,
@@ -203,7 +211,30 @@ async def confirm(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     return RedirectResponse(
-        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
+    )
+
+
+@require_shop
+async def choose_creative(request: Request) -> Response:
+    shop = shop_of(request)
+    data = await form_data(request)
+    raw = str(data.get("creative_id", ""))
+    try:
+        if not raw.isdigit():
+            raise InvalidInput("広告素材を選んでください", field="creative_id")
+        await run(
+            request,
+            assign_creative,
+            shop.shop_id,
+            path_id(request),
+            int(raw),
+            shop_actor(request),
+        )
+    except MarketplaceError as exc:
+        return _error_page(request, exc)
+    return RedirectResponse(
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
 
 
@@ -227,7 +258,7 @@ async def cancel(request: Request) -> Response:
     except MarketplaceError as exc:
         return _error_page(request, exc)
     return RedirectResponse(
-        request.url_for("shop_booking", id=path_id(request)).path, status_code=303
+        plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
 
 
@@ -240,4 +271,10 @@ routes = [
     Route("/shop/bookings/{id:int}", booking_page, methods=["GET"], name="shop_booking"),
     Route("/shop/bookings/{id:int}/confirm", confirm, methods=["POST"], name="shop_confirm"),
     Route("/shop/bookings/{id:int}/cancel", cancel, methods=["POST"], name="shop_cancel"),
+    Route(
+        "/shop/bookings/{id:int}/creative",
+        choose_creative,
+        methods=["POST"],
+        name="shop_booking_creative",
+    ),
 ]

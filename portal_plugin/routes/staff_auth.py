@@ -11,7 +11,7 @@ from portal_plugin.auth import StaffPrincipal, current_staff, log_in_staff, log_
 from portal_plugin.context import context
 from portal_plugin.i18n import gettext as _
 from portal_plugin.security.ratelimit import LOGIN_RULES
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 
 def _safe_next(target: str | None, prefix: str) -> str:
@@ -67,13 +67,13 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     log_out(request)
-    return RedirectResponse(request.url_for("staff_login").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "staff_login"), status_code=303)
 
 
 async def staff_home(request: Request) -> Response:
     principal = current_staff(request)
     if principal is None:
-        return RedirectResponse(request.url_for("staff_login").path, status_code=303)
+        return RedirectResponse(plugin_path(request, "staff_login"), status_code=303)
     return render(request, "staff/home.html", {"staff": principal})
 
 

@@ -34,7 +34,7 @@ from portal_plugin.marketplace_web import (
     staff_actor,
     status_code,
 )
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 R, F = StaffRole.REVIEWER, StaffRole.FINANCE
 
@@ -112,7 +112,7 @@ async def placement_save(request: Request) -> Response:
             await run(request, create_placement, values, staff_actor(request))
     except MarketplaceError as exc:
         return await _page(request, {"error": localize(exc), "form": data}, status_code(exc))
-    return RedirectResponse(request.url_for("staff_inventory").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "staff_inventory"), status_code=303)
 
 
 def _placement(session: Any, placement_id: int) -> Placement:
@@ -175,7 +175,7 @@ def _booking_action(action: str) -> Any:
                 await run(request, cancel_booking, booking_id, actor, by_city=True, reason=reason)
         except MarketplaceError as exc:
             return await _page(request, {"error": localize(exc)}, status_code(exc))
-        return RedirectResponse(request.url_for("staff_inventory").path, status_code=303)
+        return RedirectResponse(plugin_path(request, "staff_inventory"), status_code=303)
 
     return endpoint
 

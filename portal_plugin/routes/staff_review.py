@@ -29,7 +29,7 @@ from portal_plugin.marketplace_web import (
     staff_actor,
     status_code,
 )
-from portal_plugin.web import render
+from portal_plugin.web import plugin_path, render
 
 R, F = StaffRole.REVIEWER, StaffRole.FINANCE
 
@@ -60,7 +60,7 @@ async def disaster_mode(request: Request) -> Response:
     await run(
         request, set_disaster_mode, staff_actor(request), enabled, str(data.get("message", ""))
     )
-    return RedirectResponse(request.url_for("staff_marketplace").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "staff_marketplace"), status_code=303)
 
 
 @require_staff(R)
@@ -87,7 +87,7 @@ async def shop_decision(request: Request) -> Response:
         )
     except MarketplaceError as exc:
         return _error(request, exc)
-    return RedirectResponse(request.url_for("staff_shops").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "staff_shops"), status_code=303)
 
 
 @require_staff(R)
@@ -120,7 +120,7 @@ async def approve(request: Request) -> Response:
         )
     except MarketplaceError as exc:
         return _error(request, exc)
-    return RedirectResponse(request.url_for("staff_review_queue").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "staff_review_queue"), status_code=303)
 
 
 @require_staff(R)
@@ -138,7 +138,7 @@ async def reject(request: Request) -> Response:
         )
     except MarketplaceError as exc:
         return _error(request, exc)
-    return RedirectResponse(request.url_for("staff_review_queue").path, status_code=303)
+    return RedirectResponse(plugin_path(request, "staff_review_queue"), status_code=303)
 
 
 @require_staff(R, F)
@@ -187,7 +187,7 @@ async def standards_save(request: Request) -> Response:
 
     await run(request, audit)
     return RedirectResponse(
-        request.url_for("staff_ad_standards").path + "?saved=1", status_code=303
+        plugin_path(request, "staff_ad_standards") + "?saved=1", status_code=303
     )
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing.check import check_ledger
 from billing.config import BillingConfig
+from billing.invoices import LineDraft, issue_invoice
+from billing.models import Invoice
 from billing.tax import RoundingMode
 from marketplace.booking_requests import BookingRequest
 from marketplace.bookings import place_hold
@@ -128,6 +130,44 @@ def make_booking(session: Session, placement: Placement) -> Callable[..., Bookin
         return booking
 
     return make
+
+
+@pytest.fixture
+def invoice_booking(session: Session, billing_config: BillingConfig) -> Callable[..., Invoice]:
+    """An invoice for all of a booking's weeks at its total, issued on `issue_date`."""
+
+    def issue(booking: Booking, issue_date: date, amount: int | None = None) -> Invoice:
+        line = LineDraft(
+            "広告",
+            booking.total_yen if amount is None else amount,
+            booking_id=booking.id,
+            service_start=booking.first_week,
+            service_end=booking.last_week + timedelta(days=6),
+        )
+        return issue_invoice(
+            session,
+            billing_config,
+            shop_id=booking.shop_id,
+            booking_id=booking.id,
+            lines=[line],
+            issue_date=issue_date,
+        )
+
+    return issue
+
+
+@pytest.fixture
+def simple_invoice(session: Session, billing_config: BillingConfig) -> Callable[..., Invoice]:
+    def issue(shop: Shop, amount: int = 1_100, issue_date: date = date(2026, 5, 1)) -> Invoice:
+        return issue_invoice(
+            session,
+            billing_config,
+            shop_id=shop.id,
+            lines=[LineDraft("広告", amount)],
+            issue_date=issue_date,
+        )
+
+    return issue
 
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo

@@ -43,6 +43,11 @@ def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return out
 
 
+def fee_for(amount: int) -> int:
+    """An illustrative processing fee (3.6%, rounded down) so the fee postings are exercised."""
+    return amount * 36 // 1000
+
+
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     timestamp = int(time.time()) if timestamp is None else timestamp
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
@@ -80,7 +85,25 @@ class FakeStripe:
     def customer_pays(self, intent_id: str) -> dict[str, Any]:
         """The shop paid at the konbini / the transfer arrived: succeed and emit the event."""
         intent = self.intents[intent_id]
-        intent.update(status="succeeded", amount_received=intent["amount"], next_action=None)
+        amount = intent["amount"]
+        fee = fee_for(amount)
+        # Always returned expanded here (real Stripe expands it when asked, as our client does).
+        charge = {
+            "id": _new_id("ch"),
+            "object": "charge",
+            "amount": amount,
+            "balance_transaction": {
+                "id": _new_id("txn"),
+                "object": "balance_transaction",
+                "amount": amount,
+                "fee": fee,
+                "net": amount - fee,
+                "currency": "jpy",
+            },
+        }
+        intent.update(
+            status="succeeded", amount_received=amount, next_action=None, latest_charge=charge
+        )
         return self._event("payment_intent.succeeded", intent)
 
     def _event(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:

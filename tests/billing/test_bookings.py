@@ -73,3 +73,30 @@ def test_cancellation_credits_and_refunds_paid_weeks(
     refund = session.query(Refund).one()
     assert refund.status is RefundStatus.PENDING_PAYOUT
     assert ledger.balance(session, ledger.REFUNDS_PAYABLE) == -invoice.total
+
+
+def test_month_end_puts_a_shops_bookings_on_one_invoice_and_cancels_per_line(
+    session, make_shop, hold, billing_config
+) -> None:
+    shop = make_shop()
+    first = hold(shop, first_week=date(2026, 5, 4), weeks=10)
+    second = hold(shop, first_week=date(2026, 5, 11), weeks=8, shares=2)
+    for booking in (first, second):
+        accept_invoice(session, billing_config, booking.id, shop_id=shop.id, now=NOW)
+    june = run_month_end(session, billing_config, date(2026, 5, 31)).invoices
+    assert len(june) == 1 and len(june[0].lines) == 2
+    assert june[0].booking_id is None
+    assert {line.booking_id for line in june[0].lines} == {first.id, second.id}
+    # Cancelling the second booking credits only its own line.
+    cancel_booking(session, second.id, Actor(ActorKind.SHOP, shop.id), shop_id=shop.id, now=NOW)
+    process_cancellations(session, billing_config, gateway=None, today=date(2026, 4, 20))
+    notes = session.query(Invoice).filter_by(kind=DocumentKind.CREDIT_NOTE).all()
+    credited = {line.credited_line_id for note in notes for line in note.lines}
+    second_lines = {
+        line.id
+        for inv in session.query(Invoice).all()
+        for line in inv.lines
+        if line.booking_id == second.id and line.credited_line_id is None
+    }
+    assert credited == second_lines
+    assert sum(n.total for n in notes) == second.total_yen

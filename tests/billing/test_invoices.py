@@ -85,31 +85,15 @@ def test_numbers_are_sequential_per_fiscal_year(session, make_shop, billing_conf
     ]
 
 
-def test_a_rolled_back_invoice_leaves_no_gap(session, make_shop, billing_config) -> None:
+def test_a_rolled_back_invoice_leaves_no_gap(
+    session, make_shop, billing_config, simple_invoice
+) -> None:
     shop = make_shop()
-    first = issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        lines=[LineDraft("広告", 1_100)],
-        issue_date=date(2026, 5, 1),
-    )
+    first = simple_invoice(shop, 1_100)
     savepoint = session.begin_nested()
-    issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        lines=[LineDraft("広告", 2_200)],
-        issue_date=date(2026, 5, 1),
-    )
+    simple_invoice(shop, 2_200)
     savepoint.rollback()
-    third = issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        lines=[LineDraft("広告", 3_300)],
-        issue_date=date(2026, 5, 1),
-    )
+    third = simple_invoice(shop, 3_300)
     assert (first.sequence, third.sequence) == (1, 2)
 
 
@@ -128,15 +112,11 @@ def test_issuing_needs_a_configured_issuer(session, make_shop) -> None:
         bad.issuer()
 
 
-def test_issued_invoices_cannot_be_changed_in_code(session, make_shop, billing_config) -> None:
+def test_issued_invoices_cannot_be_changed_in_code(
+    session, make_shop, billing_config, simple_invoice
+) -> None:
     shop = make_shop()
-    invoice = issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        lines=[LineDraft("広告", 1_100)],
-        issue_date=date(2026, 5, 1),
-    )
+    invoice = simple_invoice(shop, 1_100)
     savepoint = session.begin_nested()
     invoice.total = 1
     with pytest.raises(InvoiceAlreadyIssued):
@@ -150,16 +130,10 @@ def test_issued_invoices_cannot_be_changed_in_code(session, make_shop, billing_c
 
 
 def test_issued_invoices_cannot_be_changed_in_the_database(
-    session: Session, make_shop, billing_config
+    session: Session, make_shop, billing_config, simple_invoice
 ) -> None:
     shop = make_shop()
-    invoice = issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        lines=[LineDraft("広告", 1_100)],
-        issue_date=date(2026, 5, 1),
-    )
+    invoice = simple_invoice(shop, 1_100)
     for statement in (
         update(Invoice).where(Invoice.id == invoice.id).values(total=1),
         text("DELETE FROM invoice_lines WHERE invoice_id = :id").bindparams(id=invoice.id),

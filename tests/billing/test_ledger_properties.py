@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from billing import ledger
 from billing.check import check_ledger
-from billing.invoices import LineDraft, credit_remaining, issue_invoice
+from billing.invoices import credit_remaining
 from billing.models import Invoice, RefundStatus
 from billing.payments import invoice_position, record_bank_transfer
 from billing.recognition import recognise_revenue
@@ -32,7 +32,7 @@ operation = st.one_of(
 )
 @given(st.lists(operation, min_size=1, max_size=25))
 def test_ledger_balances_over_random_histories(
-    session, make_shop, make_booking, billing_config, ops
+    session, make_shop, make_booking, billing_config, invoice_booking, ops
 ) -> None:  # type: ignore[no-untyped-def]
     savepoint = session.begin_nested()
     shops = [make_shop() for _ in range(3)]
@@ -46,24 +46,7 @@ def test_ledger_balances_over_random_histories(
             weeks = op[3]
             start = today + timedelta(days=7 - today.weekday())
             booking = make_booking(shop, first_week=start, weeks=weeks, total_yen=op[2])
-            invoices.append(
-                issue_invoice(
-                    session,
-                    billing_config,
-                    shop_id=shop.id,
-                    booking_id=booking.id,
-                    lines=[
-                        LineDraft(
-                            "広告",
-                            op[2],
-                            booking_id=booking.id,
-                            service_start=start,
-                            service_end=start + timedelta(weeks=weeks, days=-1),
-                        )
-                    ],
-                    issue_date=today,
-                )
-            )
+            invoices.append(invoice_booking(booking, today))
         elif kind == "pay" and invoices:
             invoice = invoices[op[1] % len(invoices)]
             owed = invoice_position(session, invoice.id).outstanding

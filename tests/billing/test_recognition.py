@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing import ledger
-from billing.invoices import LineDraft, issue_invoice
 from billing.recognition import recognise_revenue, schedule
 from billing.refunds import credit_and_refund
 from billing.reports import recognised_revenue_by_booking, recognised_revenue_by_month
@@ -38,26 +37,11 @@ def test_schedule_never_exceeds_and_completes(amount, start, weeks, through) -> 
 
 
 def test_recognition_is_idempotent_and_reported_by_fiscal_month(
-    session, make_shop, make_booking, billing_config
+    session, make_shop, make_booking, billing_config, invoice_booking
 ) -> None:
     shop = make_shop()
     booking = make_booking(shop, first_week=date(2026, 3, 23), weeks=4)  # 3/23 – 4/19
-    issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        booking_id=booking.id,
-        lines=[
-            LineDraft(
-                "広告",
-                30_800,
-                booking_id=booking.id,
-                service_start=date(2026, 3, 23),
-                service_end=date(2026, 4, 19),
-            )
-        ],
-        issue_date=date(2026, 3, 20),
-    )
+    invoice_booking(booking, date(2026, 3, 20), 30_800)
     first = recognise_revenue(session, date(2026, 3, 31))
     assert first.amount == 28_000 * 9 // 28
     assert recognise_revenue(session, date(2026, 3, 31)).amount == 0
@@ -74,26 +58,11 @@ def test_recognition_is_idempotent_and_reported_by_fiscal_month(
 
 
 def test_cancelled_weeks_take_their_revenue_back(
-    session, make_shop, make_booking, billing_config
+    session, make_shop, make_booking, billing_config, invoice_booking
 ) -> None:
     shop = make_shop()
     booking = make_booking(shop, first_week=date(2026, 5, 4), weeks=4)
-    invoice = issue_invoice(
-        session,
-        billing_config,
-        shop_id=shop.id,
-        booking_id=booking.id,
-        lines=[
-            LineDraft(
-                "広告",
-                44_000,
-                booking_id=booking.id,
-                service_start=date(2026, 5, 4),
-                service_end=date(2026, 5, 31),
-            )
-        ],
-        issue_date=date(2026, 5, 1),
-    )
+    invoice = invoice_booking(booking, date(2026, 5, 1), 44_000)
     recognise_revenue(session, date(2026, 5, 10))
     # Cancel the last two weeks before they start.
     note, refunds = credit_and_refund(

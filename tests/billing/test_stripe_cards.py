@@ -41,6 +41,13 @@ def _card(base: str, number: str) -> str:
     return str(method.id)
 
 
+def _register_webhook(base: str, url: str) -> None:
+    """localstripe's own route for webhooks; each event is POSTed once, about a second later."""
+    httpx.post(
+        f"{base}/_config/webhooks/billing", data={"url": url, "secret": WEBHOOK_SECRET}
+    ).raise_for_status()
+
+
 @pytest.fixture
 def provider(fresh_localstripe: str, billing_config: Any) -> StripeProvider:
     gateway = StripeGateway(API_KEY, api_base=fresh_localstripe, max_network_retries=0)
@@ -84,10 +91,7 @@ def test_declined_card_leaves_the_booking_on_hold(
 def test_card_payment_confirms_invoices_webhook_and_refund(
     session, make_shop, hold, provider, stripe_client, webhook_capture, fresh_localstripe
 ) -> None:
-    httpx.post(
-        f"{fresh_localstripe}/_config/webhooks/billing",
-        data={"url": webhook_capture.url, "secret": WEBHOOK_SECRET},
-    ).raise_for_status()
+    _register_webhook(fresh_localstripe, webhook_capture.url)
     shop = make_shop()
     booking = hold(shop, weeks=4)
     payment = provider.start_card_payment(session, booking.id, shop.id)
@@ -146,3 +150,53 @@ def test_three_d_secure_waits_for_the_customer(
     provider.confirm_card(session, payment, _card(fresh_localstripe, "4000002500003155"))
     assert payment.status is PaymentStatus.REQUIRES_ACTION
     assert booking.status is BookingStatus.HELD
+
+
+def test_browser_confirmation_is_applied_by_the_webhook(
+    session, make_shop, hold, provider, stripe_client, webhook_capture, fresh_localstripe
+) -> None:
+    """Stripe.js confirms in the browser; only the signed webhook tells us it succeeded."""
+    _register_webhook(fresh_localstripe, webhook_capture.url)
+    shop = make_shop()
+    booking = hold(shop, weeks=2)
+    payment = provider.start_card_payment(session, booking.id, shop.id)
+    session.flush()
+    browser = stripe.StripeClient(
+        API_KEY, base_addresses={"api": fresh_localstripe}, max_network_retries=0
+    )
+    intent_id = payment.provider_reference
+    browser.v1.payment_intents.update(
+        intent_id, params={"payment_method": _card(fresh_localstripe, "4242424242424242")}
+    )
+    browser.v1.payment_intents.confirm(intent_id)
+    body, signature = webhook_capture.wait_for("payment_intent.succeeded")
+    response = stripe_client.post(
+        "/billing/stripe/webhook", content=body, headers={"Stripe-Signature": signature}
+    )
+    assert response.status_code == 200 and response.json()["outcome"] == "succeeded"
+    session.expire_all()
+    paid = session.get(Payment, payment.id)
+    assert paid.status is PaymentStatus.SUCCEEDED and paid.invoice_id is not None
+    assert session.get(Invoice, paid.invoice_id).total == booking.total_yen
+    session.refresh(booking)
+    assert booking.status in (BookingStatus.IN_REVIEW, BookingStatus.SCHEDULED)
+
+
+def test_money_for_a_booking_that_is_gone_is_refunded_in_full(
+    session, make_shop, hold, provider, fresh_localstripe
+) -> None:
+    from marketplace.audit import Actor
+    from marketplace.bookings import cancel_booking
+    from marketplace.lifecycle import ActorKind
+
+    shop = make_shop()
+    booking = hold(shop)
+    payment = provider.start_card_payment(session, booking.id, shop.id)
+    cancel_booking(session, booking.id, Actor(ActorKind.SHOP, shop.id), shop_id=shop.id)
+    provider.confirm_card(session, payment, _card(fresh_localstripe, "4242424242424242"))
+    assert payment.status is PaymentStatus.CANCELED
+    assert payment.invoice_id is None and "全額を返金" in (payment.failure_message or "")
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": fresh_localstripe})
+    refunds = client.v1.refunds.list(params={"payment_intent": payment.provider_reference})
+    assert [r.amount for r in refunds.data] == [booking.total_yen]
+    assert ledger.balance(session, ledger.STRIPE_CLEARING) == 0

@@ -20,7 +20,7 @@ from billing.stripe_adapter import RetryPolicy, StripeGateway
 from billing.webhooks import reconcile
 from portal_plugin.app import create_app
 from tests.billing.conftest import NOW
-from tests.billing.fake_stripe import FakeStripe, sign
+from tests.billing.fake_stripe import FakeStripe, fee_for, sign
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.stripe
@@ -87,7 +87,10 @@ def test_invoice_paid_through_stripe_by_webhook(
     session.expire_all()
     assert session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
     assert invoice_position(session, invoice.id).status == "paid"
-    assert ledger.balance(session, ledger.STRIPE_CLEARING) == invoice.total
+    fee = fee_for(invoice.total)
+    assert session.get(Payment, payment.id).fee == fee > 0
+    assert ledger.balance(session, ledger.STRIPE_FEES) == fee
+    assert ledger.balance(session, ledger.STRIPE_CLEARING) == invoice.total - fee
 
 
 def test_unknown_objects_are_ignored_and_out_of_order_events_reread(

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.ad_standards import load_policy
+from marketplace.booking_controls import assign_creative
 from marketplace.booking_requests import BookingRequest
 from marketplace.bookings import confirm_booking, place_hold
 from marketplace.creatives import (
@@ -142,3 +143,56 @@ def test_placement_rules(session: Session) -> None:
     problems = placement_problems(narrow, version)
     assert any("見出し" in problem for problem in problems)
     assert any("縦横比" in problem for problem in problems)
+
+
+def test_choosing_an_approved_creative_schedules_a_waiting_booking(session: Session) -> None:
+    reviewer = make_reviewer(session)
+    shop, other = make_shop(session), make_shop(session)
+    placement = make_placement(session)
+    booking = place_hold(
+        session, shop.id, BookingRequest(placement.id, WEEK, 1, 1, EVERYONE), "key-00001", now=NOW
+    )
+    confirm_booking(session, booking.id, now=NOW)
+    assert booking.status is BookingStatus.IN_REVIEW
+    pending = create_creative(session, shop.id, text(), process_image(png_bytes()), POLICY)  # type: ignore[arg-type]
+    assign_creative(session, shop.id, booking.id, pending.creative_id, reviewer, now=NOW)
+    assert booking.status is BookingStatus.IN_REVIEW
+    approve_version(session, pending.id, reviewer, now=NOW)
+    assert booking.status is BookingStatus.SCHEDULED
+    # A scheduled booking cannot switch to a creative nobody has reviewed.
+    unreviewed = create_creative(session, shop.id, text(), process_image(png_bytes()), POLICY)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        assign_creative(session, shop.id, booking.id, unreviewed.creative_id, reviewer, now=NOW)
+    foreign = create_creative(session, other.id, text(), process_image(png_bytes()), POLICY)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        assign_creative(session, shop.id, booking.id, foreign.creative_id, reviewer, now=NOW)
+    with pytest.raises(NotFound):
+        assign_creative(session, other.id, booking.id, foreign.creative_id, reviewer, now=NOW)
+
+
+def test_rejection_stops_waiting_bookings_until_a_new_version(session: Session) -> None:
+    reviewer = make_reviewer(session)
+    shop = make_shop(session)
+    placement = make_placement(session)
+    version = create_creative(
+        session, shop.id, text(headline="日本一"), process_image(png_bytes()), POLICY
+    )  # type: ignore[arg-type]
+    booking = place_hold(
+        session,
+        shop.id,
+        BookingRequest(placement.id, WEEK, 1, 1, EVERYONE, version.creative_id),
+        "key-00001",
+        now=NOW,
+    )
+    confirm_booking(session, booking.id, now=NOW)
+    reject_version(
+        session, version.id, reviewer, "superlative.unproven", "根拠がありません", POLICY
+    )
+    assert booking.status is BookingStatus.REJECTED
+    assert "根拠がありません" in booking.status_reason
+    fixed = edit_creative(
+        session, shop.id, version.creative_id, text(headline="会津の味"), None, POLICY
+    )  # type: ignore[arg-type]
+    assert booking.status is BookingStatus.IN_REVIEW and booking.status_reason == ""
+    approve_version(session, fixed.id, reviewer, now=NOW)
+    assert booking.status is BookingStatus.SCHEDULED

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marketplace.errors import InvalidInput
 from marketplace.pricing import (
@@ -102,3 +104,22 @@ def test_from_columns_reads_json() -> None:
     card = RateCard.from_columns(100, 150, [{"min_weeks": 13, "percent": 20}], {"districts": "15"})
     assert card.discount_percent(13) == 20
     assert card.surcharge_percent(["districts"]) == 15
+
+
+@given(
+    shares=st.integers(1, 100),
+    weeks=st.integers(1, 52),
+    in_city=st.booleans(),
+    dimensions=st.sets(st.sampled_from(["age_bands", "households", "districts", "interests"])),
+)
+def test_quote_invariants(shares: int, weeks: int, in_city: bool, dimensions: set[str]) -> None:
+    quote = price_booking(
+        CARD, shares=shares, weeks=weeks, in_city=in_city, targeted_dimensions=dimensions
+    )
+    assert quote.total_yen == quote.list_price_yen - quote.discount_yen + quote.surcharge_yen
+    assert 0 <= quote.discount_yen <= quote.list_price_yen
+    assert 0 <= quote.tax_yen < quote.total_yen
+    # The tax split is the one a tax-included total implies: net × 1.1 rounds back to total.
+    assert quote.net_yen * 110 // 100 <= quote.total_yen <= (quote.net_yen + 1) * 110 // 100
+    if not dimensions:
+        assert quote.surcharge_yen == 0

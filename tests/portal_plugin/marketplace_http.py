@@ -51,3 +51,26 @@ def staff_login(client: TestClient, email: str, password: str) -> None:
         client, "/staff/login", {"email": email, "password": password}, "/staff/login"
     )
     assert response.status_code == 303, response.text
+
+
+def first_open_week(client: TestClient) -> str:
+    """The first week the availability page offers to book."""
+    page = client.get("/shop/availability", headers=HTML)
+    match = re.search(r"first_week=(\d{4}-\d{2}-\d{2})", page.text)
+    assert match, "no bookable week on the availability page"
+    return match.group(1)
+
+
+def hold_one_share(client: TestClient, placement_id: int, key: str = "k" * 16) -> Any:
+    return post_form(
+        client,
+        "/shop/bookings",
+        {
+            "idempotency_key": key,
+            "placement_id": placement_id,
+            "first_week": first_open_week(client),
+            "weeks": 1,
+            "shares": 1,
+        },
+        "/shop/book",
+    )

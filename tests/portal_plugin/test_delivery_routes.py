@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from starlette.testclient import TestClient
 from marketplace.audit import Actor
 from marketplace.delivery.models import AdClick, AdImpression, AdOffer
 from marketplace.delivery.service import DeliveryService
+from marketplace.delivery.tracking import OfferToken, TokenSigner
 from marketplace.lifecycle import ActorKind
 from marketplace.switches import set_disaster_mode
 from portal_plugin.app import create_app
@@ -140,23 +140,19 @@ def test_invalid_traffic_is_recorded_with_a_reason(client: TestClient, world: Wo
     assert prefix is None or prefix.endswith(".0/24") or "/" in prefix
 
 
-def test_expired_and_foreign_tokens_are_refused(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with monkeypatch.context() as patch:
-        patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 3 * 3600)
-        expired = URLSafeTimedSerializer(TEST_SECRET_KEY, salt="ad-click").dumps(
-            ["0" * 32, 1, 1, ""]
-        )
+def test_expired_and_foreign_tokens_are_refused(client: TestClient) -> None:
+    offer = OfferToken("0" * 32, 1, 1, "")
+    signer = TokenSigner(TEST_SECRET_KEY)
+    expired = signer.click_token(offer, issued_at=time.time() - 3 * 3600)
     response = client.get(f"/c/{expired}", follow_redirects=False)
     assert response.status_code == 400 and "expired" in response.json()["error"]["message"]
-    foreign = URLSafeTimedSerializer("another-secret", salt="ad-click").dumps(["0" * 32, 1, 1, ""])
+    foreign = TokenSigner("another-secret").click_token(offer)
     assert client.get(f"/c/{foreign}", follow_redirects=False).status_code == 400
-    # An impression token is not a click token.
-    impression = URLSafeTimedSerializer(TEST_SECRET_KEY, salt="ad-impression").dumps(
-        ["0" * 32, 1, 1, ""]
-    )
+    # An impression token is not a click token, and a forged field breaks the signature.
+    impression = signer.impression_token(offer)
     assert client.get(f"/c/{impression}", follow_redirects=False).status_code == 400
+    assert client.get(f"/i/{impression.replace('.1.1.', '.2.1.')}").status_code == 400
+    assert client.get("/i/not-a-token").status_code == 400
 
 
 def test_fragment_shows_labelled_ads(client: TestClient, world: World) -> None:

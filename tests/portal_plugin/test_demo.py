@@ -53,3 +53,9 @@ def test_switching_resident_shows_who_is_browsing_and_is_remembered(
 def test_plugin_is_mounted_under_marketplace(demo_client: TestClient) -> None:
     assert demo_client.get("/marketplace/healthz").json() == {"status": "ok", "database": "ok"}
     assert demo_client.get("/marketplace/static/portal.css").status_code == 200
+
+
+def test_feed_follows_the_residents_language_not_the_browsers(demo_client: TestClient) -> None:
+    page = demo_client.get("/?resident=resident-000002", headers={"accept-language": "en-US,en"})
+    assert "あなたへのおすすめ" in page.text
+    assert "Recommended for you" not in page.text

@@ -28,7 +28,7 @@ def test_every_template_message_has_an_english_translation() -> None:
 def test_gettext_follows_the_current_language() -> None:
     token = i18n.current_language.set("en")
     try:
-        assert i18n.gettext("ログイン") == "Sign in"
+        assert i18n.gettext("ログイン") == "Log in"
         assert i18n.gettext("未翻訳の文") == "未翻訳の文"
     finally:
         i18n.current_language.reset(token)
@@ -49,3 +49,22 @@ def test_language_negotiation(
     query: str | None, cookie: str | None, accept: str | None, expected: str
 ) -> None:
     assert i18n.negotiate_language(query, cookie, accept, "ja") == expected
+
+
+def test_no_message_is_translated_two_ways() -> None:
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po_file in sorted((i18n.LOCALE_DIR / "en").glob("*.po")):
+        with po_file.open("rb") as handle:
+            for message in read_po(handle, locale="en"):
+                if not message.id or not message.string:
+                    continue
+                key, text = str(message.id), str(message.string)
+                if key in seen and seen[key][1] != text:
+                    clashes.append(
+                        f"{key!r}: {seen[key][0]} says {seen[key][1]!r}, {po_file.name} says {text!r}"
+                    )
+                seen.setdefault(key, (po_file.name, text))
+    assert not clashes, clashes

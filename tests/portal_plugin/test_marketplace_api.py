@@ -167,6 +167,7 @@ def test_openapi_document(client: TestClient) -> None:
         "/api/marketplace/bookings/{id}",
         "/api/marketplace/bookings/{id}/confirm",
         "/api/marketplace/bookings/{id}/cancel",
+        "/api/marketplace/bookings/{id}/creative",
         "/api/marketplace/creatives",
     }
     assert set(paths["/api/marketplace/bookings"]) == {"get", "post"}

@@ -17,17 +17,21 @@ from marketplace.ad_standards import DEFAULT_POLICY_PATH, load_policy
 from marketplace.booking_requests import BookingRequest, first_bookable_week
 from marketplace.bookings import confirm_booking, place_hold
 from marketplace.calendar import tokyo_date
+from marketplace.creatives import create_creative, parse_creative_text
 from marketplace.demo_seed import seed_inventory
+from marketplace.images import process_image
 from marketplace.lifecycle import BookingStatus
-from marketplace.models import AuditEntry, Booking
+from marketplace.models import AuditEntry, Booking, Placement
+from marketplace.shop_accounts import create_api_token
 from marketplace.staff import create_staff
 from marketplace.switches import is_disaster_mode
 from marketplace.targeting import EVERYONE
-from marketplace.vocab import StaffRole
+from marketplace.vocab import ShopStatus, StaffRole
 from portal_plugin.app import create_app
 from tests.conftest import make_settings
 from tests.marketplace.factories import make_shop
-from tests.portal_plugin.marketplace_http import HTML, post_form, staff_login
+from tests.marketplace.images_fixtures import png_bytes
+from tests.portal_plugin.marketplace_http import HTML, csrf_from, post_form, staff_login
 
 
 def _client(app: Starlette, session: Session, role: StaffRole, email: str) -> TestClient:
@@ -161,3 +165,112 @@ def test_booking_rows_are_isolated(session: Session) -> None:
     assert (
         session.scalar(select(Booking.id).where(Booking.idempotency_key == "staff-key-1")) is None
     )
+
+
+def test_staff_json_api(reviewer: TestClient, session: Session) -> None:
+
+    shop = make_shop(session)
+    shop.status = ShopStatus.PENDING
+    version = create_creative(
+        session,
+        shop.id,
+        parse_creative_text("n", "絶対おいしい", "", "https://example.jp/"),
+        process_image(png_bytes()),
+        load_policy(),
+    )
+    session.flush()
+    headers = {"X-CSRF-Token": csrf_from(reviewer, "/staff/marketplace/")}
+    api = "/api/marketplace/staff"
+    # Without the CSRF header a cookie-authenticated POST is refused.
+    assert reviewer.post(f"{api}/disaster-mode", json={"enabled": True}).status_code == 403
+
+    items = reviewer.get(f"{api}/review-queue").json()["items"]
+    assert items[0]["version_id"] == version.id
+    assert items[0]["precheck_flags"][0]["rule"] == "superlative.unproven"
+    missing = reviewer.post(
+        f"{api}/creative-versions/{version.id}/reject",
+        json={"rule": "superlative.unproven"},
+        headers=headers,
+    )
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "reason"
+    rejected = reviewer.post(
+        f"{api}/creative-versions/{version.id}/reject",
+        json={"rule": "superlative.unproven", "reason": "根拠を示してください"},
+        headers=headers,
+    )
+    assert rejected.json()["status"] == "rejected"
+    again = reviewer.post(f"{api}/creative-versions/{version.id}/approve", json={}, headers=headers)
+    assert again.status_code == 409
+
+    approved = reviewer.post(
+        f"{api}/shops/{shop.id}/decision", json={"decision": "approve"}, headers=headers
+    )
+    assert approved.json() == {"shop_id": shop.id, "status": "approved"}
+
+    on = reviewer.post(
+        f"{api}/disaster-mode", json={"enabled": True, "message": "大雪"}, headers=headers
+    )
+    assert on.status_code == 200 and on.json()["disaster_mode"] is True
+    assert is_disaster_mode(session)
+    assert (
+        reviewer.post(f"{api}/disaster-mode", json={"enabled": "yes"}, headers=headers).status_code
+        == 422
+    )
+    reviewer.post(f"{api}/disaster-mode", json={"enabled": False}, headers=headers)
+    assert reviewer.get(f"{api}/disaster-mode").json()["disaster_mode"] is False
+
+
+def test_shop_tokens_cannot_use_the_staff_api(client: TestClient, session: Session) -> None:
+    shop = make_shop(session)
+    _token, secret = create_api_token(session, shop.id, None, "t")
+    session.flush()
+    response = client.post(
+        "/api/marketplace/staff/disaster-mode",
+        json={"enabled": True},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 401
+    assert not is_disaster_mode(session)
+
+
+def test_admin_creates_and_edits_a_placement(admin: TestClient, session: Session) -> None:
+    form = {
+        "code": "feed-5",
+        "name": "5件目の下",
+        "kind": "in_feed",
+        "feed_position": "5",
+        "image_width": "600",
+        "image_height": "314",
+        "max_image_bytes": "300000",
+        "headline_max_chars": "30",
+        "body_max_chars": "80",
+        "shares_per_week": "3",
+        "price_per_share_week_yen": "2200",
+        "out_of_city_price_per_share_week_yen": "3300",
+        "term_discounts": "13:15, 26:25",
+        "surcharge.districts": "20",
+        "active": "1",
+    }
+    created = post_form(admin, "/staff/placements", form, "/staff/inventory")
+    assert created.status_code == 303, created.text
+    placement = session.scalars(select(Placement).where(Placement.code == "feed-5")).one()
+    assert placement.term_discounts == [
+        {"min_weeks": 13, "percent": 15},
+        {"min_weeks": 26, "percent": 25},
+    ]
+    assert placement.targeting_surcharges == {"districts": 20}
+    edit_page = admin.get(f"/staff/placements/{placement.id}", headers=HTML)
+    assert 'value="13:15, 26:25"' in edit_page.text
+    bad = post_form(
+        admin, "/staff/placements", {**form, "term_discounts": "lots"}, "/staff/inventory"
+    )
+    assert bad.status_code == 422
+    updated = post_form(
+        admin,
+        "/staff/placements",
+        {**form, "placement_id": str(placement.id), "price_per_share_week_yen": "2500"},
+        "/staff/inventory",
+    )
+    assert updated.status_code == 303
+    session.refresh(placement)
+    assert placement.price_per_share_week_yen == 2500

@@ -1,7 +1,7 @@
 """billing: invoices, credit notes, payments, refunds, bank imports, Stripe events, ledger
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26 09:25:00.640156
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import marketplace.db
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """analytics: citizen services, running costs with history, allocation rules, audience reach
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-26 09:18:24.969649
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import marketplace.db
 
 revision: str = "0005"
-down_revision: str | tuple[str, ...] | None = ("0003", "0004")
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

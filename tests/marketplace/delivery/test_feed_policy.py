@@ -81,12 +81,24 @@ def test_no_ad_above_a_notice() -> None:
 
 
 def test_many_notices_push_ads_down_and_merge_slots() -> None:
+    rules = FeedRules(ad_positions=(3, 8), max_notices=10)
     articles = [article(i, ArticlePriority.IMPORTANT) for i in range(9)] + [article(99)]
-    assert ad_positions(pin_notices(articles), 10, RULES) == []
+    assert ad_positions(pin_notices(articles, 10), 10, rules) == []
     articles = [article(i, ArticlePriority.IMPORTANT) for i in range(8)] + [
         article(i) for i in range(8, 20)
     ]
-    assert ad_positions(pin_notices(articles), 10, RULES) == [(9, 3)]
+    assert ad_positions(pin_notices(articles, 10), 10, rules) == [(9, 3)]
+
+
+def test_only_the_first_notices_are_pinned_and_none_sits_below_an_ad() -> None:
+    articles = [article(i, ArticlePriority.IMPORTANT) for i in range(6)]
+    articles += [article(50, ArticlePriority.URGENT)] + [article(i) for i in range(7, 20)]
+    feed = compose_feed(articles, 10, RULES, shop_picker([1, 2]))
+    notices = [item for item in feed.articles if item.is_notice]
+    assert [n.article_id for n in notices] == [50, 0, 1]  # urgent first, three in all
+    last_notice = max(i for i, item in enumerate(feed.items, 1) if item in notices)
+    assert [slot.position for slot in feed.ads] == [4, 8]
+    assert all(slot.position > last_notice for slot in feed.ads)
 
 
 def test_feed_never_ends_on_an_ad() -> None:
@@ -120,5 +132,7 @@ def test_rules_are_validated() -> None:
         FeedRules(ad_positions=(3, 3))
     with pytest.raises(FeedRulesError):
         FeedRules(max_ad_fraction=0.9)
+    with pytest.raises(FeedRulesError):
+        FeedRules(max_notices=-1)
     with pytest.raises(FeedRulesError):
         compose_feed([], 0, RULES, shop_picker([]))
