@@ -51,3 +51,14 @@ def purge(
         f"{result.opportunities} slot counts, {result.interactions} interactions "
         f"({result.snapshots} bookings' audience reach saved first)"
     )
+
+
+@app.command("refresh-reach")
+def refresh_reach() -> None:
+    """Save audience-reach snapshots of bookings delivered in the last day (run every few minutes)."""
+    from analytics.audience import refresh_live_bookings
+
+    settings = settings_or_exit()
+    with database_session(settings) as session:
+        count = refresh_live_bookings(session, utcnow())
+    typer.echo(f"saved the audience reach of {count} bookings")

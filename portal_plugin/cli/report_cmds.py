@@ -134,7 +134,7 @@ def seed_demo_history(
     except BillingError as exc:
         fail(str(exc))
     if summary.skipped:
-        typer.echo("bookings already exist; no demo history was added (reusing it)")
+        typer.echo("invoices already exist; no demo history was added (reusing it)")
         return
     typer.echo(
         f"demo history: {summary.bookings} bookings, {summary.invoices} invoices, "

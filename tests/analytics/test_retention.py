@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analytics.audience import refresh_live_bookings, stored_reach
 from analytics.errors import UnknownResident
 from analytics.retention import forget_resident, purge_raw_events, resident_key, retention_cutoff
 from analytics.shop_report_source import load_shop_report
@@ -87,3 +88,11 @@ def test_retention_cutoff_is_a_tokyo_month_boundary() -> None:
     assert retention_cutoff(now, 13) == datetime(2026, 6, 1, tzinfo=TOKYO)
     with pytest.raises(ValueError):
         retention_cutoff(now, 0)
+
+
+def test_refresh_job_snapshots_recently_delivered_bookings(session: Session) -> None:
+    booking_id, at = _world(session)
+    assert refresh_live_bookings(session, at + timedelta(hours=2)) == 1
+    stored = stored_reach(session, booking_id).set_index(["dimension", "value"])["residents"]
+    assert stored[("total", "all")] == 30
+    assert refresh_live_bookings(session, at + timedelta(days=3)) == 0
