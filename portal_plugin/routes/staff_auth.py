@@ -11,6 +11,7 @@ from portal_plugin.auth import StaffPrincipal, current_staff, log_in_staff, log_
 from portal_plugin.context import context
 from portal_plugin.i18n import gettext as _
 from portal_plugin.security.ratelimit import LOGIN_RULES
+from portal_plugin.staff_menu import menu_for
 from portal_plugin.web import plugin_path, render
 
 
@@ -74,7 +75,11 @@ async def staff_home(request: Request) -> Response:
     principal = current_staff(request)
     if principal is None:
         return RedirectResponse(plugin_path(request, "staff_login"), status_code=303)
-    return render(request, "staff/home.html", {"staff": principal})
+    menu = [
+        {"url": plugin_path(request, entry.route_name), "label": entry.label}
+        for entry in menu_for(principal.role)
+    ]
+    return render(request, "staff/home.html", {"staff": principal, "staff_menu": menu})
 
 
 routes = [

@@ -48,6 +48,8 @@ def test_login_sets_a_secure_httponly_session_and_logout_clears_it(
     assert "samesite=lax" in cookie.lower()
     home = client.get("/staff/")
     assert "審査 太郎" in home.text
+    assert 'href="/staff/review"' in home.text  # the reviewer's menu leads to the queue
+    assert "/finance/" not in home.text
     client.post("/staff/logout", data={"csrf_token": csrf_from(home.text)})
     assert client.get("/staff/", follow_redirects=False).status_code == 303
 
