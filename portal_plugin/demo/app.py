@@ -80,9 +80,10 @@ def create_demo_app(settings: Settings) -> Starlette:
         headers = {"accept": "text/html", "accept-language": language}
         if current is not None:
             headers[HEADER] = mint_token(settings.portal_identity_secret, identity_of(current))
-        transport = httpx.ASGITransport(app=plugin)
+        # Under the mount prefix, so the fragment's pixel and click links resolve on this host.
+        transport = httpx.ASGITransport(app=plugin, root_path=PLUGIN_PREFIX)
         async with httpx.AsyncClient(transport=transport, base_url="http://plugin") as client:
-            fragment = await client.get("/fragment/feed", headers=headers)
+            fragment = await client.get(PLUGIN_PREFIX + "/fragment/feed", headers=headers)
         response = templates.TemplateResponse(
             request,
             "home.html",

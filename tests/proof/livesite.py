@@ -18,6 +18,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
+from analytics.seeds import seed_services
 from marketplace.db import make_engine, make_session_factory
 from marketplace.demo_seed import seed_inventory
 from marketplace.seeding import load_city
@@ -66,6 +67,7 @@ def seeded_database(folder: Path, city: SmallCity = SmallCity()) -> Iterator[str
             with make_session_factory(engine).begin() as session:
                 load_city(session, generated)
                 seed_inventory(session)  # the city's ad placements, as `make demo` has them
+                seed_services(session)  # the city's free services; finance enters their costs
                 for role, email in STAFF_ACCOUNTS.items():
                     create_staff(session, email, f"{role.value} 担当", STAFF_PASSWORD, role)
         finally:

@@ -5,48 +5,24 @@ automatic check flags and the reviewer rejects; the shop fixes it; the reviewer 
 version; the audit log shows each staff decision. Two browser contexts: the shop and the city.
 Then the shop books two weeks with the approved ad and confirms by invoice. Card payment needs
 Stripe.js from js.stripe.com, which this offline machine cannot load; delivery to residents needs
-the booking to go live at its start week.
+the booking to go live at its start week: `test_journey_pay_and_deliver.py` walks on from there.
 """
 
 from __future__ import annotations
 
-import io
 import uuid
-from pathlib import Path
 
 import pytest
-from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from marketplace.vocab import StaffRole
-from tests.proof.browser import DESKTOP, Journey, assert_accessible
-from tests.proof.livesite import STAFF_ACCOUNTS, STAFF_PASSWORD, LiveServer
+from tests.proof.browser import Journey, assert_accessible
+from tests.proof.journey_steps import approve_ad, approve_shop, sign_up_shop, staff_page, submit_ad
+from tests.proof.livesite import LiveServer
 
 pytestmark = pytest.mark.browser
 BANNED_HEADLINE = "会津で絶対に日本一のそば"
 CLEAN_HEADLINE = "会津の新そば、打ちたてです"
-
-
-def banner(folder: Path) -> Path:
-    """A small, valid, landscape PNG as a shop would upload."""
-    image = Image.new("RGB", (600, 314), (200, 120, 40))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    path = folder / "banner.png"
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-def staff_page(browser: Browser, live_site: LiveServer, role: StaffRole) -> Page:
-    context = browser.new_context(viewport=DESKTOP, locale="ja-JP")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(live_site.url + "/marketplace/staff/login")
-    page.get_by_label("メールアドレス").fill(STAFF_ACCOUNTS[role])
-    page.get_by_label("パスワード").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("heading", name="職員メニュー")).to_be_visible()
-    return page
 
 
 def test_shop_signs_up_is_approved_and_its_ad_is_rejected_then_approved(
@@ -57,46 +33,19 @@ def test_shop_signs_up_is_approved_and_its_ad_is_rejected_then_approved(
     name = f"鶴ヶ城そば{uuid.uuid4().hex[:4]}"
 
     # 1. The shop signs up.
-    shop.goto(base + "/shop/signup")
-    assert_accessible(shop)
-    shop.get_by_label("メールアドレス").fill(f"soba-{uuid.uuid4().hex[:6]}@example.jp")
-    shop.get_by_label("パスワード(10文字以上)").fill("correct horse battery")
-    shop.get_by_label("パスワード(確認)").fill("correct horse battery")
-    shop.get_by_label("店名・事業者名").fill(name)
-    shop.get_by_label("店名のフリガナ(カタカナ)").fill("ツルガジョウソバ")
-    shop.get_by_label("業種").select_option(index=1)
-    shop.get_by_label("所在地区").select_option(index=1)
-    shop.get_by_label("担当者名").fill("会津 花子")
-    journey.shot("signup-form")
-    shop.get_by_role("button", name="登録する").click()
-    expect(shop.locator("main")).to_contain_text("登録を受け付けました")
-    journey.shot("signed-up-pending")
+    sign_up_shop(journey, base, name)
 
     # 2. A reviewer approves the shop.
     reviewer = staff_page(browser, live_site, StaffRole.REVIEWER)
-    reviewer.goto(base + "/staff/shops")
-    row = reviewer.locator("tr", has_text=name)
-    row.get_by_label("操作").select_option("approve")
-    row.get_by_role("button", name="実行").click()
-    expect(reviewer.locator("tr", has_text=name)).to_contain_text("approved")
+    approve_shop(reviewer, base, name)
     reviewer.screenshot(path=str(journey.folder / "reviewer-approved-shop.png"), full_page=True)
     shop.goto(base + "/shop/")
     expect(shop.locator("main")).to_contain_text("承認済みのお店です")
     journey.shot("shop-approved")
 
     # 3. The shop submits an ad with a banned word; the automatic check flags it.
-    shop.goto(base + "/shop/creatives/new")
-    assert_accessible(shop)
-    shop.get_by_label("素材名(管理用・お客様には表示されません)").fill("新そば")
-    shop.locator("#headline").fill(BANNED_HEADLINE)
-    shop.locator("#body").fill("十割そばを毎朝打っています。")
-    shop.locator("#landing_url").fill("https://soba.example.jp/")
-    shop.locator("#image").set_input_files(str(banner(journey.folder.parent)))
-    journey.shot("ad-with-banned-word")
-    shop.get_by_role("button", name="審査に出す").click()
+    creative_url = submit_ad(journey, base, BANNED_HEADLINE, "https://soba.example.jp/")
     expect(shop.locator("main")).to_contain_text("自動チェック")
-    journey.shot("ad-submitted-flagged")
-    creative_url = shop.url
 
     # 4. The reviewer sees the flag and rejects the ad, naming the rule.
     reviewer.goto(base + "/staff/review")
@@ -118,10 +67,7 @@ def test_shop_signs_up_is_approved_and_its_ad_is_rejected_then_approved(
     journey.shot("ad-resubmitted")
 
     # 6. The reviewer approves the fixed version; the shop sees it approved.
-    reviewer.goto(base + "/staff/review")
-    reviewer.locator("tr", has_text=CLEAN_HEADLINE).get_by_role("link", name="審査する").click()
-    expect(reviewer.locator("main")).to_contain_text("基準に触れる表現は見つかりませんでした")
-    reviewer.get_by_role("button", name="承認する").click()
+    approve_ad(reviewer, base, CLEAN_HEADLINE)
     shop.goto(creative_url)
     expect(shop.locator("main")).to_contain_text("v2 承認済み")
     journey.shot("ad-approved")
