@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketplace.delivery.events import hour_start
@@ -23,6 +24,7 @@ from marketplace.models import Booking
 Key = tuple[int, int, str, str, str]  # booking, placement, age band, household, district
 COUNTS = ("offers", "impressions", "invalid_impressions", "clicks", "invalid_clicks")
 LATE_HOURS = 3
+KEY_COLUMNS = ("hour_start", "booking_id", "placement_id", "age_band", "household", "district")
 
 
 def roll_up_hour(session: Session, hour: datetime) -> int:
@@ -57,35 +59,46 @@ def roll_up_hour(session: Session, hour: datetime) -> int:
             totals[_key(raw)][valid_name if valid else invalid_name] += int(n)
     if not totals:
         return 0
-    existing = {
-        (r.booking_id, r.placement_id, r.age_band, r.household, r.district): r
-        for r in session.scalars(select(DeliveryRollup).where(DeliveryRollup.hour_start == start))
-    }
-    booking_ids = {key[0] for key in totals if key not in existing}
     prices = dict(
         session.execute(
-            select(Booking.id, Booking.unit_price_yen).where(Booking.id.in_(booking_ids or [-1]))
+            select(Booking.id, Booking.unit_price_yen).where(
+                Booking.id.in_({key[0] for key in totals})
+            )
         )
         .tuples()
         .all()
     )
-    for key, counts in totals.items():
-        row = existing.get(key)
-        if row is None:
-            row = DeliveryRollup(
-                hour_start=start,
-                booking_id=key[0],
-                placement_id=key[1],
-                age_band=key[2],
-                household=key[3],
-                district=key[4],
-                unit_price_yen=int(prices.get(key[0], 0)),
-            )
-            session.add(row)
-        for name, value in counts.items():
-            setattr(row, name, value)
-    session.flush()
+    upserts = [
+        {
+            "hour_start": start,
+            **dict(zip(KEY_COLUMNS[1:], key, strict=True)),
+            **counts,
+            "unit_price_yen": int(prices.get(key[0], 0)),
+        }
+        for key, counts in totals.items()
+    ]
+    _upsert(session, upserts)
     return len(totals)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (the hour and segment) DO UPDATE the counts, on both backends.
+
+    Several workers may roll up the same hour at once; the second one updates the counts the
+    first inserted (both computed them from the same raw events) instead of failing on the
+    unique constraint. The unit price of an existing row is never changed.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DeliveryRollup).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={name: statement.excluded[name] for name in COUNTS},
+    )
+    session.execute(statement)
+    # Rows this session had loaded now hold stale counts.
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, DeliveryRollup):
+            session.expire(instance)
 
 
 def roll_up_recent(session: Session, now: datetime, hours: int = LATE_HOURS) -> int:

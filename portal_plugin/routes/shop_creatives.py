@@ -48,10 +48,13 @@ async def read_upload(value: Any, required: bool) -> ProcessedImage | None:
 
 
 async def parse_creative_form(
-    request: Request, image_required: bool
+    request: Request, image_required: bool, values: dict[str, str] | None = None
 ) -> tuple[Any, Any, dict[str, str]]:
+    """Parse the text fields and the image. `values` (if given) is filled with the submitted
+    text before anything is validated, so a refused upload can redisplay the form filled in."""
+    values = {} if values is None else values
     async with request.form(max_files=1, max_fields=20) as form:
-        values = {key: str(form.get(key) or "")[:2000] for key in TEXT_FIELDS}
+        values.update({key: str(form.get(key) or "")[:2000] for key in TEXT_FIELDS})
         text = parse_creative_text(**values)
         image = await read_upload(form.get("image"), image_required)
     return text, image, values
@@ -87,7 +90,7 @@ async def create(request: Request) -> Response:
     shop = shop_of(request)
     values: dict[str, str] = {}
     try:
-        text, image, values = await parse_creative_form(request, image_required=True)
+        text, image, values = await parse_creative_form(request, True, values)
         version = await run(
             request,
             create_creative,
@@ -131,7 +134,7 @@ async def edit(request: Request) -> Response:
     creative_id = path_id(request)
     values: dict[str, str] = {}
     try:
-        text, image, values = await parse_creative_form(request, image_required=False)
+        text, image, values = await parse_creative_form(request, False, values)
         await run(
             request,
             edit_creative,
