@@ -97,7 +97,12 @@ def test_shop_signs_up_is_approved_and_its_ad_is_rejected_then_approved(
     shop.get_by_role("button", name="15分間仮押さえする").click()
     expect(shop.locator("main")).to_contain_text("仮押さえの期限")
     journey.shot("held")
+    booking_page = shop.url
     shop.get_by_role("button", name="請求書払いに同意して確定する").click()
+    # Confirming by invoice issues the qualified invoice and shows it.
+    expect(shop.locator("main")).to_contain_text("適格請求書")
+    journey.shot("invoice")
+    shop.goto(booking_page)
     expect(shop.locator("main")).not_to_contain_text("仮押さえの期限")
     expect(shop.locator("main")).to_contain_text("掲載予定")  # confirmed: scheduled to run
     expect(shop.locator("main")).to_contain_text("(2週)")
