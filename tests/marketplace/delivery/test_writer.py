@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Engine
 
 from marketplace.db import make_engine
 from marketplace.delivery.events import Batch, OfferEvent, OpportunityEvent, TrackedEvent, new_id
-from marketplace.delivery.models import AdImpression, AdOffer, SlotOpportunity
+from marketplace.delivery.models import AdClick, AdImpression, AdOffer, SlotOpportunity
 from marketplace.delivery.writer import EventWriter
 
 AT = datetime(2026, 11, 3, 3, 15, tzinfo=UTC)
@@ -52,8 +52,15 @@ def counts(engine: Engine, booking_id: int) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def booking_id() -> int:
-    return random.randint(10**6, 10**9)
+def booking_id(engine: Engine) -> Iterator[int]:
+    """A fresh id; the writer commits for real, so its rows are removed afterwards."""
+    chosen = random.randint(10**6, 10**9)
+    yield chosen
+    with engine.begin() as c:
+        c.execute(delete(AdClick).where(AdClick.booking_id == chosen))
+        c.execute(delete(AdImpression).where(AdImpression.booking_id == chosen))
+        c.execute(delete(AdOffer).where(AdOffer.booking_id == chosen))
+        c.execute(delete(SlotOpportunity).where(SlotOpportunity.placement_id == chosen))
 
 
 @pytest.fixture
