@@ -83,6 +83,13 @@ class Settings(BaseSettings):
             raise ValueError("PostgreSQL URLs must use the psycopg driver (postgresql+psycopg://)")
         return value
 
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        if not re.fullmatch(r"memory://|redis://[^\s/]+(/\d+)?", value.strip()):
+            raise ValueError("use memory:// or redis://HOST:PORT[/DB]")
+        return value.strip()
+
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:

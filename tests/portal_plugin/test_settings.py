@@ -66,3 +66,13 @@ def test_plain_postgresql_url_uses_psycopg(monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
     assert load_settings().database_url == "postgresql+psycopg://postgres@127.0.0.1/test"
+
+
+def test_rate_limit_storage_must_be_memory_or_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
+    assert load_settings().rate_limit_storage_url == "redis://127.0.0.1:6379/0"
+    monkeypatch.setenv("RATE_LIMIT_STORAGE_URL", "mongodb://x")
+    with pytest.raises(SettingsError, match=r"RATE_LIMIT_STORAGE_URL: .*memory://"):
+        load_settings()
