@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import typer
@@ -17,6 +18,10 @@ from analytics.export import ReportTable, to_csv
 from analytics.inputs import parse_fiscal_year
 from analytics.offset import OffsetReport, services_table
 from portal_plugin.cli.common import database_session, fail, settings_or_exit
+
+if TYPE_CHECKING:
+    from analytics.demo_history import HistorySummary
+    from portal_plugin.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -107,6 +112,36 @@ def _print_table(report: OffsetReport) -> None:
         console.print(f"運営費を上回った広告収入: ¥{report.allocation.surplus:,}")
 
 
+def run_demo_history(
+    settings: Settings, *, years: int = 2, shops: int = 40, seed: int = 0
+) -> HistorySummary:
+    """Seed the demo's booking history in one transaction; raises BillingError (e.g. no issuer)."""
+    from analytics.demo_history import seed_history
+    from marketplace.calendar import tokyo_date
+    from marketplace.db import utcnow
+    from portal_plugin.billing_setup import billing_config
+
+    with database_session(settings) as session:
+        return seed_history(
+            session,
+            billing_config(settings),
+            today=tokyo_date(utcnow()),
+            years=years,
+            shops=shops,
+            seed=seed,
+        )
+
+
+def describe_history(summary: HistorySummary) -> str:
+    if summary.skipped:
+        return "invoices already exist; no demo history was added (reusing it)"
+    return (
+        f"demo history: {summary.bookings} bookings, {summary.invoices} invoices, "
+        f"{summary.payments} payments, {summary.credit_notes} cancellations credited, "
+        f"¥{summary.recognised_revenue:,} revenue recognised"
+    )
+
+
 @app.command("seed-demo-history")
 def seed_demo_history(
     years: int = typer.Option(2, "--years", min=1, max=5, help="Fiscal years of history."),
@@ -114,30 +149,11 @@ def seed_demo_history(
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same history)."),
 ) -> None:
     """Demo: bookings, invoices, payments and refunds through the real services (idempotent)."""
-    from analytics.demo_history import seed_history
     from billing.errors import BillingError
-    from marketplace.calendar import tokyo_date
-    from marketplace.db import utcnow
-    from portal_plugin.billing_setup import billing_config
 
     settings = settings_or_exit()
     try:
-        with database_session(settings) as session:
-            summary = seed_history(
-                session,
-                billing_config(settings),
-                today=tokyo_date(utcnow()),
-                years=years,
-                shops=shops,
-                seed=seed,
-            )
+        summary = run_demo_history(settings, years=years, shops=shops, seed=seed)
     except BillingError as exc:
         fail(str(exc))
-    if summary.skipped:
-        typer.echo("invoices already exist; no demo history was added (reusing it)")
-        return
-    typer.echo(
-        f"demo history: {summary.bookings} bookings, {summary.invoices} invoices, "
-        f"{summary.payments} payments, {summary.credit_notes} cancellations credited, "
-        f"¥{summary.recognised_revenue:,} revenue recognised"
-    )
+    typer.echo(describe_history(summary))

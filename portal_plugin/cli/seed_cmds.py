@@ -65,23 +65,16 @@ def seed(
 
 def _seed_history(settings: Settings) -> None:
     """Two fiscal years of bookings, invoices, payments and refunds, so reports have figures."""
-    from analytics.demo_history import seed_history
     from billing.errors import IssuerNotConfigured
-    from marketplace.calendar import tokyo_date
-    from marketplace.db import utcnow
-    from portal_plugin.billing_setup import billing_config
+    from portal_plugin.cli.report_cmds import describe_history, run_demo_history
 
     typer.echo("seeding two fiscal years of bookings, invoices and payments …")
     try:
-        with database_session(settings) as session:
-            history = seed_history(session, billing_config(settings), today=tokyo_date(utcnow()))
+        history = run_demo_history(settings)
     except IssuerNotConfigured:
         typer.echo(
             "skipped the booking history: set INVOICE_ISSUER_NAME and "
             "INVOICE_ISSUER_REGISTRATION_NUMBER to issue demo invoices"
         )
         return
-    typer.echo(
-        f"history: {history.bookings} bookings, {history.invoices} invoices, "
-        f"{history.payments} payments, {history.credit_notes} credit notes"
-    )
+    typer.echo(describe_history(history))
