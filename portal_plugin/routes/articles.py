@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -53,7 +54,7 @@ async def put_article(request: Request) -> Response:
     except ValidationError as exc:
         return validation_error(exc)
 
-    def store(session):  # type: ignore[no-untyped-def]
+    def store(session: Session) -> tuple[dict[str, object], bool]:
         article, created = upsert_article(session, external_id, data)
         return article_json(article), created
 

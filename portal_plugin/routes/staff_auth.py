@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -44,7 +45,7 @@ async def login(request: Request) -> Response:
             status_code=429,
         )
 
-    def check(session):  # type: ignore[no-untyped-def]
+    def check(session: Session) -> StaffPrincipal | None:
         staff = authenticate_staff(session, email, password)
         return None if staff is None else StaffPrincipal(staff.id, staff.role, staff.display_name)
 
