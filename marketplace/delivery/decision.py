@@ -78,6 +78,51 @@ class DeliveryLedger:
             self._caps = defaultdict(int)
 
 
+LIVE_CACHE = 256
+
+
+@dataclass(frozen=True)
+class LiveBookings:
+    """A placement's live bookings at some moment, and how long that stays true.
+
+    The list only changes when a booking starts or ends, so it is worked out once per
+    snapshot (the candidate tuple) and reused until the next start or end.
+    """
+
+    candidates: Sequence[AdCandidate]  # kept, so the cache key's id() cannot be reused
+    live: list[AdCandidate]
+    untargeted: list[bool]  # per live booking: shown to everyone, no targeting to check
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+    @classmethod
+    def at(cls, candidates: Sequence[AdCandidate], now: datetime) -> LiveBookings:
+        live = [c for c in candidates if c.live_at(now)]
+        edges = [t for c in candidates for t in (c.starts_at, c.ends_at)]
+        return cls(
+            candidates,
+            live,
+            [not c.targeting.dimensions for c in live],
+            max((t for t in edges if t <= now), default=None),
+            min((t for t in edges if t > now), default=None),
+        )
+
+    def holds_at(self, now: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= now) and (
+            self.valid_until is None or now < self.valid_until
+        )
+
+    def reaching(self, audience: Audience) -> list[AdCandidate]:
+        """The live bookings whose targeting reaches this viewer (see `reaches`)."""
+        if not audience.personalized:
+            return [c for c, everyone in zip(self.live, self.untargeted, strict=True) if everyone]
+        return [
+            c
+            for c, everyone in zip(self.live, self.untargeted, strict=True)
+            if everyone or reaches(c.targeting, audience)
+        ]
+
+
 @dataclass
 class AdDecider:
     """Chooses the booking for one ad slot, or none, and records the choice in the ledger."""
@@ -86,6 +131,18 @@ class AdDecider:
     params: pacing.PacingParams
     frequency_cap_per_day: int
     relevance: AdRelevance
+    _live: dict[int, LiveBookings] = field(default_factory=dict, repr=False)
+
+    def live(self, candidates: Sequence[AdCandidate], now: datetime) -> LiveBookings:
+        """The live bookings among `candidates`, remembered per (immutable) candidate tuple."""
+        if not isinstance(candidates, tuple):  # a list may change under the same id
+            return LiveBookings.at(candidates, now)
+        found = self._live.get(id(candidates))
+        if found is None or found.candidates is not candidates or not found.holds_at(now):
+            if len(self._live) >= LIVE_CACHE:
+                self._live.clear()  # a new snapshot's tuples replace the old ones
+            found = self._live[id(candidates)] = LiveBookings.at(candidates, now)
+        return found
 
     def pick(
         self,
@@ -95,14 +152,12 @@ class AdDecider:
         now: datetime,
     ) -> AdCandidate | None:
         day = tokyo_date(now)
-        live = [c for c in candidates if c.live_at(now)]
-        self.ledger.record_opportunity(live)
+        live = self.live(candidates, now)
+        self.ledger.record_opportunity(live.live)
         allowed = [
             c
-            for c in live
-            if c.shop_id not in excluded_shops
-            and reaches(c.targeting, audience)
-            and not self._capped(c, audience, day)
+            for c in live.reaching(audience)
+            if c.shop_id not in excluded_shops and not self._capped(c, audience, day)
         ]
         if not allowed:
             return None

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from marketplace.delivery.types import AdCandidate, FeedArticle
+from marketplace.vocab import ArticlePriority
 
 AD_LABEL = "広告"
 
@@ -85,8 +86,11 @@ PickAd = Callable[[int, int, frozenset[int]], AdSlot | None]
 
 def pin_notices(articles: Sequence[FeedArticle], max_notices: int = 3) -> list[FeedArticle]:
     """Up to `max_notices` notices (urgent, then important) first, then the ranked rest."""
-    urgent = [a for a in articles if a.priority.value == "urgent"]
-    important = [a for a in articles if a.priority.value == "important"]
+    notices = [a for a in articles if a.is_notice]
+    if not notices:
+        return list(articles)
+    urgent = [a for a in notices if a.priority is ArticlePriority.URGENT]
+    important = [a for a in notices if a.priority is not ArticlePriority.URGENT]
     rest = [a for a in articles if not a.is_notice]
     return (urgent + important)[:max_notices] + rest
 

@@ -25,7 +25,11 @@ PREPARED_CACHE = 256
 # a few hundred articles costs a few microseconds, the sparse one ten times that in overhead.
 DENSE_CELLS = 2_000_000
 
-Prepared = tuple[dict[str, int], "np.ndarray | sp.csr_matrix"]
+# (feature -> column, items × columns matrix, vocabulary id -> column or the spare last one)
+Prepared = tuple[dict[str, int], "np.ndarray | sp.csr_matrix", np.ndarray]
+# A profile as parallel arrays: vocabulary ids and their weights.
+ProfileArrays = tuple[np.ndarray, np.ndarray]
+NO_PROFILE: ProfileArrays = (np.zeros(0, dtype=np.intp), np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,11 @@ class TagProfileScorer:
         segment_profiles: Mapping[str, Mapping[str, float]],
         tag_categories: Mapping[str, str] | None = None,
     ) -> None:
-        self._profiles = profiles
-        self._segments = segment_profiles
+        # Every profile feature gets a vocabulary id, and each profile is kept as two arrays:
+        # scoring then fills a weight vector with one numpy assignment instead of a loop.
+        self._vocabulary: dict[str, int] = {}
+        self._profiles = {key: self._arrays(p) for key, p in profiles.items() if p}
+        self._segments = {key: self._arrays(p) for key, p in segment_profiles.items() if p}
         self._tag_categories = dict(tag_categories or {})
         self._matrices: OrderedDict[tuple[str, ...], Prepared] = OrderedDict()
         # The item list scored last (a snapshot's articles): found by identity, without hashing.
@@ -118,23 +125,32 @@ class TagProfileScorer:
     def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
         if not items:
             return []
-        profile: Mapping[str, float] = {}
+        profile = None
         if audience.recommender_id is not None:
-            profile = self._profiles.get(audience.recommender_id, {})
-        if not profile:
-            profile = self._segments.get(segment_key(audience.age_band, audience.household), {})
-        index, matrix = self._prepared(items)
-        weights = np.zeros(len(index), dtype=np.float64)
-        for feature, value in profile.items():
-            column = index.get(feature)
-            if column is not None:
-                weights[column] += value
+            profile = self._profiles.get(audience.recommender_id)
+        if profile is None:
+            segment = segment_key(audience.age_band, audience.household)
+            profile = self._segments.get(segment, NO_PROFILE)
+        index, matrix, to_column = self._prepared(items)
+        # One spare last column takes the profile's features that none of these items has.
+        weights = np.zeros(matrix.shape[1] + 1, dtype=np.float64)
+        ids, values = profile
+        weights[to_column[ids]] = values  # ids are unique, so are their item columns
         for interest in audience.interests:
             column = index.get(f"category:{interest}")
             if column is not None:
                 weights[column] += INTEREST_BONUS
-        scores: list[float] = (matrix @ weights).tolist()
+        scores: list[float] = (matrix @ weights[:-1]).tolist()
         return scores
+
+    def _arrays(self, profile: Mapping[str, float]) -> ProfileArrays:
+        vocabulary = self._vocabulary
+        ids = np.fromiter(
+            (vocabulary.setdefault(f, len(vocabulary)) for f in profile),
+            dtype=np.intp,
+            count=len(profile),
+        )
+        return ids, np.fromiter(profile.values(), dtype=np.float64, count=len(profile))
 
     def _prepared(self, items: Sequence[ScoredItem]) -> Prepared:
         """Items as a matrix of their (expanded) features, each row scaled by 1/√n.
@@ -162,12 +178,19 @@ class TagProfileScorer:
         shape = (len(items), max(1, len(index)))
         sparse = sp.csr_matrix((values, (rows, columns)), shape=shape)
         matrix = sparse.toarray() if shape[0] * shape[1] <= DENSE_CELLS else sparse
-        self._matrices[key] = (index, matrix)
+        spare = shape[1]
+        to_column = np.full(len(self._vocabulary), spare, dtype=np.intp)
+        for feature, column in index.items():
+            vocabulary_id = self._vocabulary.get(feature)
+            if vocabulary_id is not None:
+                to_column[vocabulary_id] = column
+        prepared = (index, matrix, to_column)
+        self._matrices[key] = prepared
         if len(self._matrices) > PREPARED_CACHE:
             self._matrices.popitem(last=False)
         if isinstance(items, tuple):  # immutable, so identity means the same items
-            self._last = (items, (index, matrix))
-        return index, matrix
+            self._last = (items, prepared)
+        return prepared
 
     def _expand(self, features: tuple[str, ...]) -> tuple[str, ...]:
         if any(f.startswith("category:") for f in features):
@@ -197,29 +220,33 @@ class AdRelevance:
     """
 
     def __init__(
-        self, scorer: RelevanceScorer, reference: Sequence[Audience], cache_size: int = 200_000
+        self, scorer: RelevanceScorer, reference: Sequence[Audience], cache_size: int = 20_000
     ) -> None:
         self.scorer = scorer
         self._reference = [a for a in reference if a.personalized]
         self._sorted: dict[str, list[float]] = {}
-        # (resident, item) -> relevance; both are immutable for this scorer's lifetime.
-        self._cache: OrderedDict[tuple[str | None, str], float] = OrderedDict()
+        # resident -> {ad item -> relevance}, for the last `cache_size` residents seen; both
+        # are immutable for this scorer's lifetime. Bounded by residents, not pairs: a worker's
+        # memory stays flat however many ads are live.
+        self._cache: OrderedDict[str | None, dict[str, float]] = OrderedDict()
         self._cache_size = cache_size
 
     def of(self, audience: Audience, ads: Sequence[AdCandidate]) -> list[float] | None:
         if not audience.personalized or not self._reference:
             return None
         resident = audience.recommender_id
-        keys = [(resident, ad.item_id) for ad in ads]
-        missing = [ad for ad, key in zip(ads, keys, strict=True) if key not in self._cache]
+        known = self._cache.get(resident)
+        if known is None:
+            known = self._cache[resident] = {}
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        missing = [ad for ad in ads if ad.item_id not in known]
         if missing:
             items = [ad_item(ad) for ad in missing]
             scores = self.scorer.score(audience, items)
             for item, score in zip(items, scores, strict=True):
-                self._cache[(resident, item.item_id)] = self._percentile(item, score)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return [self._cache[key] for key in keys]
+                known[item.item_id] = self._percentile(item, score)
+        return [known[ad.item_id] for ad in ads]
 
     def _percentile(self, item: ScoredItem, score: float) -> float:
         reference = self._sorted.get(item.item_id)

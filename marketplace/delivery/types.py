@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from marketplace.targeting import Targeting
 from marketplace.vocab import ArticlePriority
@@ -114,9 +115,9 @@ class FeedArticle:
     priority: ArticlePriority
     published_at: datetime
 
-    @property
+    @cached_property
     def is_notice(self) -> bool:
-        """Urgent and important city notices: no ad may appear above them."""
+        """Urgent and important city notices: no ad may appear above them (asked per feed)."""
         return self.priority in (ArticlePriority.URGENT, ArticlePriority.IMPORTANT)
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,7 +26,7 @@ from marketplace.delivery.tracking import (
     anonymise_ip,
     is_bot,
 )
-from marketplace.delivery.types import ANONYMOUS, Audience, FeedArticle
+from marketplace.delivery.types import ANONYMOUS, AdCandidate, Audience, FeedArticle
 from portal_plugin.auth import current_staff
 from portal_plugin.context import context
 from portal_plugin.delivery_runtime import delivery_service
@@ -72,51 +74,62 @@ def service_or_error(request: Request) -> DeliveryService | Response:
     return service
 
 
-ARTICLE_JSON_CACHE = 4096
-# id(article) -> (article, its JSON): found by identity, without hashing the dataclass. The
-# article is kept in the entry, so its id cannot be reused while the entry exists.
-_article_json: dict[int, tuple[FeedArticle, str]] = {}
+T = TypeVar("T")
 
 
-def article_json(article: FeedArticle) -> str:
-    """An article's JSON, encoded once: the same live articles appear in every feed."""
-    cached = _article_json.get(id(article))
-    if cached is not None and cached[0] is article:
-        return cached[1]
-    encoded = json.dumps(
-        {
-            "type": "article",
-            "id": article.article_id,
-            "title": article.title,
-            "summary": article.summary,
-            "url": article.url,
-            "category": article.category,
-            "priority": article.priority.value,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    if len(_article_json) >= ARTICLE_JSON_CACHE:
-        _article_json.clear()
-    _article_json[id(article)] = (article, encoded)
-    return encoded
+class EncodedOnce(Generic[T]):
+    """JSON of immutable values (live articles, live ads), encoded once per value.
+
+    Found by identity, without hashing the dataclass: the same snapshot objects appear in
+    every feed. The value is kept in its entry, so its id cannot be reused meanwhile.
+    """
+
+    def __init__(self, fields: Callable[[T], dict[str, object]], size: int = 4096) -> None:
+        self._fields = fields
+        self._size = size
+        self._encoded: dict[int, tuple[T, str]] = {}
+
+    def __call__(self, value: T) -> str:
+        cached = self._encoded.get(id(value))
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        encoded = json.dumps(self._fields(value), ensure_ascii=False, separators=(",", ":"))
+        if len(self._encoded) >= self._size:
+            self._encoded.clear()  # a new snapshot's objects replace the old ones
+        self._encoded[id(value)] = (value, encoded)
+        return encoded
+
+
+article_json = EncodedOnce[FeedArticle](
+    lambda article: {
+        "type": "article",
+        "id": article.article_id,
+        "title": article.title,
+        "summary": article.summary,
+        "url": article.url,
+        "category": article.category,
+        "priority": article.priority.value,
+    }
+)
+# An ad's fields that are the same in every offer; `ad_json` adds the offer's own.
+_ad_fixed_json = EncodedOnce[AdCandidate](
+    lambda ad: {
+        "type": "ad",
+        "label": AD_LABEL,
+        "shop_name": ad.shop_name,
+        "headline": ad.headline,
+        "body": ad.body,
+    }
+)
 
 
 def ad_json(prefix: str, item: ServedAd) -> str:
-    ad = item.slot.ad
-    return json.dumps(
-        {
-            "type": "ad",
-            "position": item.slot.position,
-            "label": AD_LABEL,
-            "shop_name": ad.shop_name,
-            "headline": ad.headline,
-            "body": ad.body,
-            "click_url": f"{prefix}/c/{item.click_token}",
-            "impression_url": f"{prefix}/i/{item.impression_token}",
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+    """An ad's JSON: its fixed fields encoded once, then this offer's position and tokens."""
+    click = json.dumps(f"{prefix}/c/{item.click_token}")
+    impression = json.dumps(f"{prefix}/i/{item.impression_token}")
+    return (
+        f'{_ad_fixed_json(item.slot.ad)[:-1]},"position":{item.slot.position:d},'
+        f'"click_url":{click},"impression_url":{impression}}}'
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -19,25 +18,31 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(self)",
     "cross-origin-opener-policy": "same-origin",
 }
+HSTS = ("strict-transport-security", "max-age=31536000")
 
 
 class SecurityHeadersMiddleware:
+    """Adds each header the response did not set itself (a route may set a stricter one)."""
+
     def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
-        self.hsts = hsts
+        pairs = list(SECURITY_HEADERS.items()) + ([HSTS] if hsts else [])
+        # Encoded once: the headers are added to every response, the feed's included.
+        self.headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        defaults = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if self.hsts:
-                    headers.setdefault("strict-transport-security", "max-age=31536000")
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *(pair for pair in defaults if pair[0] not in present),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -65,3 +65,27 @@ def test_relevance_prefers_the_matching_ad() -> None:
     assert d.pick([leaves, snow], PERSON, frozenset(), NOW) == snow
     young = Audience("r2", "20-29", "single", None, consent=True)
     assert d.pick([snow, leaves], young, frozenset(), NOW) == leaves
+
+
+def test_remembered_eligibility_follows_bookings_starting_and_ending() -> None:
+    """The snapshot's candidate tuple is filtered for live bookings once, not per slot; a
+    booking starting or ending later must still be seen to start or end."""
+    d = decider(cap=100)
+    later = ad(2, share=1.0, starts_at=NOW + timedelta(hours=1))
+    ending = ad(1, share=1.0, ends_at=NOW + timedelta(hours=2))
+    candidates = (ending, later)
+    assert d.pick(candidates, PERSON, frozenset({2}), NOW) == ending
+    assert d.pick(candidates, PERSON, frozenset({1}), NOW) is None  # `later` not started yet
+    assert d.pick(candidates, PERSON, frozenset({1}), NOW + timedelta(hours=1)) == later
+    assert d.pick(candidates, PERSON, frozenset(), NOW + timedelta(hours=3)) == later
+    assert d.live(candidates, NOW + timedelta(hours=3)).live == [later]
+
+
+def test_remembered_live_bookings_still_check_each_viewers_targeting() -> None:
+    d = decider()
+    targeted = ad(1, share=1.0, targeting=parse_targeting({"age_bands": ["70+"]}))
+    candidates = (targeted,)
+    assert d.pick(candidates, PERSON, frozenset(), NOW) == targeted
+    younger = Audience("r2", "20-29", "single", "ohto", (), consent=True)
+    assert d.pick(candidates, younger, frozenset(), NOW) is None
+    assert d.pick(candidates, ANONYMOUS, frozenset(), NOW) is None
