@@ -27,9 +27,12 @@ import time
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+import altair as alt
 import httpx
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,6 +46,8 @@ PREFIX = "/marketplace"
 SAMPLE_SECONDS = 5.0
 # A worker whose RSS trend would add more than this over the run is "growing".
 MAX_GROWTH_MB_PER_HOUR = 20.0
+# Caches fill and the allocator settles in the first minute; the trend is fitted after it.
+WARM_UP_SECONDS = 60.0
 MIN_TREND_MINUTES = 5.0
 # Expected answers per kind; anything else (and every 5xx) is an error.
 EXPECTED = {
@@ -84,11 +89,21 @@ def wait_ready(base: str, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         try:
             if httpx.get(base + PREFIX + "/healthz", timeout=2).status_code == 200:
-                return
+                break
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError("the server did not become ready")
+    else:
+        raise RuntimeError("the server did not become ready")
+    # Each worker loads its relevance model in the background after start-up; the soak
+    # measures the steady state, so wait until twenty feeds in a row (any worker) have it.
+    loaded = 0
+    while loaded < 20:
+        if time.monotonic() > deadline + 120:
+            raise RuntimeError("the relevance model did not load")
+        feed = httpx.get(base + PREFIX + "/api/feed", timeout=5).json()
+        loaded = loaded + 1 if feed["relevance_model"] != "loading" else 0
+        time.sleep(0.05 if loaded else 1.0)
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -207,26 +222,53 @@ async def sample_memory(parent: int, deadline: float, samples: dict[int, list[tu
         await asyncio.sleep(SAMPLE_SECONDS)
 
 
-def memory_trend(samples: dict[int, list[tuple[float, float]]]) -> dict[str, dict[str, float]]:
-    """Per worker: first/last/max RSS and the linear slope after the first fifth (warm-up)."""
-    report: dict[str, dict[str, float]] = {}
+def memory_trend(samples: dict[int, list[tuple[float, float]]]) -> dict[str, dict[str, Any]]:
+    """Per worker: first/last/max RSS and the linear slope after the warm-up (the first minute,
+    or the first fifth of a longer run)."""
+    report: dict[str, dict[str, Any]] = {}
     for pid, series in samples.items():
         points = np.array(series)
-        steady = points[len(points) // 5 :] if len(points) >= 10 else points
+        warm_up = max(WARM_UP_SECONDS, float(points[-1, 0]) / 5)
+        steady = points[points[:, 0] >= warm_up] if points[-1, 0] > 2 * warm_up else points
         slope = (
             float(np.polyfit(steady[:, 0], steady[:, 1], 1)[0]) * 3600 if len(steady) >= 3 else 0.0
         )
         report[str(pid)] = {
             "first_mb": round(float(points[0, 1]), 1),
+            "steady_first_mb": round(float(steady[0, 1]), 1),
             "last_mb": round(float(points[-1, 1]), 1),
             "max_mb": round(float(points[:, 1].max()), 1),
             "slope_mb_per_hour": round(slope, 2),
             "samples": len(points),
+            "series": [[round(float(t), 1), round(float(mb), 1)] for t, mb in points],
         }
     return report
 
 
-def summarise(traffic: Traffic, seconds: float, memory: dict[str, dict[str, float]]) -> dict[str, object]:  # fmt: skip
+def memory_chart(memory: dict[str, dict[str, Any]], path: Path) -> None:
+    """Every worker's RSS over the run, the warm-up shaded, as a PNG beside the JSON."""
+    rows = [
+        {"worker": f"pid {pid}", "minutes": t / 60, "rss_mb": mb}
+        for pid, m in memory.items()
+        for t, mb in m["series"]
+    ]
+    frame = pd.DataFrame(rows)
+    warm_up = alt.Chart(pd.DataFrame({"start": [0.0], "end": [WARM_UP_SECONDS / 60]}))
+    lines = (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("minutes:Q", title="minutes"),
+            y=alt.Y("rss_mb:Q", title="RSS (MB)", scale=alt.Scale(zero=True)),
+            color=alt.Color("worker:N", title="process"),
+        )
+    )
+    shade = warm_up.mark_rect(opacity=0.1, color="gray").encode(x="start:Q", x2="end:Q")
+    chart = (shade + lines).properties(width=640, height=280, title="soak: RSS per process")
+    chart.save(str(path), format="png", scale_factor=2)
+
+
+def summarise(traffic: Traffic, seconds: float, memory: dict[str, dict[str, Any]]) -> dict[str, object]:  # fmt: skip
     kinds = {}
     for kind, values in traffic.latency.items():
         ms = np.array(values) * 1000
@@ -281,7 +323,8 @@ def main() -> int:
 
             started = time.monotonic()
             asyncio.run(drive())
-            result = summarise(traffic, time.monotonic() - started, memory_trend(samples))
+            memory = memory_trend(samples)
+            result = summarise(traffic, time.monotonic() - started, memory)
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -290,7 +333,7 @@ def main() -> int:
                 server.kill()
     # A trend needs steady state: runs shorter than MIN_TREND_MINUTES report it but do not judge.
     judged = args.minutes >= MIN_TREND_MINUTES
-    growing = [pid for pid, m in result["memory"].items() if m["slope_mb_per_hour"] > MAX_GROWTH_MB_PER_HOUR] if judged else []  # type: ignore[union-attr]  # fmt: skip
+    growing = [pid for pid, m in memory.items() if m["slope_mb_per_hour"] > MAX_GROWTH_MB_PER_HOUR] if judged else []  # fmt: skip
     result.update(
         workers=args.workers,
         connections=args.connections,
@@ -299,6 +342,8 @@ def main() -> int:
     )
     out = RESULTS / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    memory_chart(memory, out.with_suffix(".png"))
+    print(f"wrote {out.with_suffix('.png')}")
     print(json.dumps(result, ensure_ascii=False, indent=2))
     print(f"wrote {out}")
     return 1 if result["errors"] or growing else 0

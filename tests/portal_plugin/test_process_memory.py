@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = """
+import os
+from portal_plugin.process_memory import cap_malloc_arenas
+print(cap_malloc_arenas(), os.environ["MALLOC_ARENA_MAX"])
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_the_cap_applies_to_this_process_and_is_passed_to_workers() -> None:
+    env = {"PATH": "/usr/bin:/bin"}
+    output = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    assert output == ["True", "2"]
+
+
+def test_an_operator_setting_is_kept() -> None:
+    env = {"PATH": "/usr/bin:/bin", "MALLOC_ARENA_MAX": "4"}
+    output = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    assert output[1] == "4"
