@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from billing import ledger
@@ -165,7 +166,7 @@ def _receivables(session: Session) -> CheckResult:
 _POSTED_REFUND = (RefundStatus.PENDING_PAYOUT, RefundStatus.SUCCEEDED)
 
 
-def _sum(session: Session, query) -> int:  # type: ignore[no-untyped-def]
+def _sum(session: Session, query: Select[tuple[Any]]) -> int:
     return int(session.execute(query).scalar_one() or 0)
 
 

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -110,7 +111,7 @@ def render_pdfs(documents: Sequence[str], workers: int | None = None) -> list[by
 _local = threading.local()
 
 
-def _renderer():  # type: ignore[no-untyped-def]
+def _renderer() -> tuple[Any, dict[str, Any]]:
     """weasyprint's HTML class and write options with one FontConfiguration and one parsed
     stylesheet per thread (weasyprint objects are not shared across threads)."""
     cached = getattr(_local, "renderer", None)

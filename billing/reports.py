@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from billing import ledger
@@ -29,7 +30,7 @@ class BookingMonthRevenue:
     amount: int
 
 
-def _revenue_query(fiscal_year: int):  # type: ignore[no-untyped-def]
+def _revenue_query(fiscal_year: int) -> Select[tuple[date | None, Any]]:
     months = fiscal_months(fiscal_year)
     return (
         select(LedgerEntry.revenue_month, func.sum(LedgerEntry.amount))

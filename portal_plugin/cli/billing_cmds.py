@@ -18,11 +18,13 @@ from billing.errors import BillingError
 from billing.make_goods import run_make_goods
 from billing.recognition import recognise_revenue
 from billing.rendering import invoice_documents, render_pdfs
+from billing.stripe_adapter import StripeGateway
 from billing.webhooks import reconcile as reconcile_events
 from marketplace.calendar import tokyo_date
 from marketplace.db import make_engine, make_session_factory, utcnow
 from portal_plugin.billing_setup import billing_config, stripe_provider
 from portal_plugin.cli.common import database_session, fail, settings_or_exit
+from portal_plugin.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -163,7 +165,7 @@ def month_end(
     )
 
 
-def _gateway(settings):  # type: ignore[no-untyped-def]
+def _gateway(settings: Settings) -> StripeGateway | None:
     provider = stripe_provider(settings)
     return provider.gateway if provider else None
 

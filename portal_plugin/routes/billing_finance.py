@@ -45,7 +45,7 @@ async def _load_invoice(request: Request) -> tuple[Invoice, object]:
     config = billing_config(ctx.settings)
     number = request.path_params["number"]
 
-    def load(session: Session):  # type: ignore[no-untyped-def]
+    def load(session: Session) -> tuple[Invoice, object]:
         invoice = session.execute(
             select(Invoice).where(Invoice.number == number)
         ).scalar_one_or_none()

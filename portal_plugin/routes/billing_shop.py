@@ -16,6 +16,7 @@ from billing.errors import (
     PaymentProviderUnavailable,
 )
 from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
+from billing.providers.base import PaymentStart
 from billing.rendering import invoice_body_html, invoice_pdf
 from billing.shop_views import shop_billing, shop_invoice
 from marketplace.bookings import shop_booking
@@ -94,7 +95,9 @@ async def invoice_pdf_download(request: Request) -> Response:
     return pdf_response(invoice, invoice_pdf(view))
 
 
-def _pay_invoice(session: Session, ctx: Any, shop_id: int, number: str, method: PaymentMethod):  # type: ignore[no-untyped-def]
+def _pay_invoice(
+    session: Session, ctx: Any, shop_id: int, number: str, method: PaymentMethod
+) -> PaymentStart:
     invoice, _ = shop_invoice(session, billing_config(ctx.settings), shop_id, number)
     provider = provider_for(ctx)
     if provider is None:
