@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from marketplace.articles.importer import ArticleImportError, parse_article_file
 from marketplace.articles.services import upsert_articles
@@ -23,7 +24,10 @@ def import_articles(
         articles = parse_article_file(file)
     except ArticleImportError as exc:
         for problem in exc.problems[:50]:
-            err_console.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+            # Escaped: a value like "[/]" from the file is text, not console markup.
+            err_console.print(
+                f"[red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True
+            )
         if len(exc.problems) > 50:
             err_console.print(f"… and {len(exc.problems) - 50} more problems")
         err_console.print("nothing was imported")
