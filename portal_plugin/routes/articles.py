@@ -48,9 +48,10 @@ async def put_article(request: Request) -> Response:
         )
     try:
         payload = json.loads(await request.body())
-        data = ArticleIn.model_validate(payload)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested or numbers too deep
         return json_error(400, "invalid_json", "JSON として読めません")
+    try:
+        data = ArticleIn.model_validate(payload)
     except ValidationError as exc:
         return validation_error(exc)
 

@@ -6,7 +6,6 @@ Each endpoint's OpenAPI description is the YAML in its docstring; see routes/ope
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -69,7 +68,7 @@ MAX_CALENDAR_WEEKS = 26
 async def json_object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested or numbers too deep
         raise InvalidInput("JSONとして読み取れません", field="body") from None
     if not isinstance(body, dict):
         raise InvalidInput("JSONオブジェクトを送ってください", field="body")
