@@ -402,8 +402,14 @@ class DeliveryService:
     def _had_impression(self, offer_id: str) -> bool:
         if offer_id in self._impressions:
             return True
+        if self._impression_seen is None:
+            return False
         # Another worker may have counted it: the database is the shared truth.
-        return self._impression_seen is not None and self._impression_seen(offer_id)
+        try:
+            return self._impression_seen(offer_id)
+        except Exception as exc:  # database down: still count the click and redirect
+            log.warning("impression lookup failed, click recorded without impression: %s", exc)
+            return False
 
 
 def _invalid_reason(context: TrackingContext) -> str | None:
