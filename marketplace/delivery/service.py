@@ -23,6 +23,7 @@ from marketplace.db import utcnow
 from marketplace.delivery.decision import AdDecider, DeliveryLedger
 from marketplace.delivery.events import OfferEvent, OpportunityEvent, TrackedEvent, new_id
 from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_feed
+from marketplace.delivery.offer_memory import OfferMemory
 from marketplace.delivery.pacing import PacingParams
 from marketplace.delivery.relevance import AdRelevance, RelevanceScorer
 from marketplace.delivery.rollups import roll_up_recent
@@ -34,7 +35,6 @@ from marketplace.delivery.serving import (
     load_snapshot,
 )
 from marketplace.delivery.tracking import (
-    TOKEN_MAX_AGE_SECONDS,
     OfferToken,
     TokenSigner,
     TrackingTokenError,
@@ -83,32 +83,6 @@ class TrackingContext:
     ip_prefix: str | None
 
 
-class _OfferMemory:
-    """Offer ids seen in the last two hours (impressions, clicks), bounded in size."""
-
-    def __init__(self, limit: int = 500_000) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._limit = limit
-
-    def add(self, offer_id: str) -> bool:
-        """Remember `offer_id`; False if it was already there."""
-        self._prune()
-        if offer_id in self._seen:
-            return False
-        self._seen[offer_id] = time.monotonic()
-        return True
-
-    def __contains__(self, offer_id: str) -> bool:
-        return offer_id in self._seen
-
-    def _prune(self) -> None:
-        horizon = time.monotonic() - TOKEN_MAX_AGE_SECONDS
-        while self._seen and (
-            len(self._seen) >= self._limit or next(iter(self._seen.values())) < horizon
-        ):
-            self._seen.popitem(last=False)
-
-
 class DeliveryService:
     def __init__(
         self,
@@ -139,8 +113,8 @@ class DeliveryService:
             AdRelevance(scorer, reference),
         )
         self._resident_secret = resident_secret.encode()
-        self._impressions = _OfferMemory()
-        self._clicks = _OfferMemory()
+        self._impressions = OfferMemory()
+        self._clicks = OfferMemory()
         self._impression_seen = impression_seen
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
