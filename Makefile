@@ -8,7 +8,7 @@ export DATABASE_URL ?= sqlite:///var/portal.db
 export MODEL_STORE_DIR ?= var/models
 DEMO_RESIDENTS ?= 115000
 
-.PHONY: demo test lint typecheck install system-deps migrate seed train serve bench clean
+.PHONY: demo test lint typecheck install system-deps migrate seed train serve bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ typecheck: install
 
 test: install system-deps lint typecheck
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+# Ten minutes of mixed traffic on 4 workers and PostgreSQL (TEST_DATABASE_URL): fails on any
+# request error or a worker whose memory keeps growing. CI runs it after the suite.
+soak: install
+	$(BIN)/python bench/soak.py
 
 # Every benchmark, each against its in-run reference; a missed target is reported, not fatal.
 BENCHMARKS := seed_city recommender_relevance recommender_training recommender_serving \
