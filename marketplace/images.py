@@ -2,7 +2,8 @@
 
 The upload is parsed by Pillow, checked (format, pixel count before decoding, dimensions,
 aspect), fully decoded, then re-encoded from pixels alone: EXIF, GPS, ICC and comments never
-reach residents. Decompression bombs are refused before any pixel is decoded.
+reach residents. Decompression bombs are refused before any pixel is decoded; polyglots (data
+after the image's end, or markup inside it) are refused too (`image_containers`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 from PIL import Image, UnidentifiedImageError
 
 from marketplace.errors import InvalidInput, PayloadTooLarge
+from marketplace.image_containers import polyglot_reason
 
 MAX_UPLOAD_BYTES: Final = 2 * 1024 * 1024
 MAX_PIXELS: Final = 16_000_000
@@ -68,6 +70,10 @@ def _open_checked(data: bytes) -> Image.Image:
             raise _bad("画像の縦横が大きすぎます(一辺{side}px以内)", side=MAX_SIDE) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise _bad("画像ファイルとして読み取れません") from None
+    # A readable image that is also something else (a page or an archive appended, markup in
+    # a chunk): refused, not just re-encoded, so no such file is ever accepted or stored.
+    if polyglot_reason(data, str(image.format)) is not None:
+        raise _bad("画像以外のデータを含むファイルは使えません。画像として保存し直してください")
     return image
 
 
