@@ -14,14 +14,18 @@ from tests.conftest import TEST_IDENTITY_SECRET, TEST_SECRET_KEY
 runner = CliRunner()
 
 
-@pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.chdir(tmp_path)
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, folder: Path, url: str) -> str:
+    """Run CLI commands in `folder` with the test secrets and `url` as their database."""
+    monkeypatch.chdir(folder)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv("PORTAL_IDENTITY_SECRET", TEST_IDENTITY_SECRET)
     return url
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    return point_cli_at(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'cli.db'}")
 
 
 def all_command_paths() -> list[list[str]]:

@@ -30,27 +30,17 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from analytics.export import ReportTable, to_csv
-from marketplace.articles.importer import MAX_FILE_BYTES, MAX_ROWS
+from marketplace.articles.importer import CSV_COLUMNS, MAX_FILE_BYTES, MAX_ROWS
 from marketplace.db import make_engine
 from marketplace.models import Article
 from portal_plugin.app import create_app
 from portal_plugin.cli.main import app
 from portal_plugin.migrate import upgrade
-from tests.conftest import TEST_IDENTITY_SECRET, TEST_SECRET_KEY, make_settings
+from tests.conftest import make_settings
+from tests.portal_plugin.test_cli import point_cli_at
 
 runner = CliRunner()
 TOKYO = ZoneInfo("Asia/Tokyo")
-COLUMNS = (
-    "id",
-    "title",
-    "summary",
-    "url",
-    "category",
-    "tags",
-    "priority",
-    "published_at",
-    "expires_at",
-)
 GOOD: dict[str, str] = {
     "id": "a-1",
     "title": "除雪車の出動状況",
@@ -72,7 +62,7 @@ GOOD_JSON: dict[str, Any] = {
 }
 
 
-def csv_file(*rows: Mapping[str, str], columns: tuple[str, ...] = COLUMNS) -> bytes:
+def csv_file(*rows: Mapping[str, str], columns: tuple[str, ...] = CSV_COLUMNS) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
@@ -93,7 +83,7 @@ def json_with(**overrides: Any) -> bytes:
     return json_file({**GOOD_JSON, **overrides})
 
 
-HEADER = ",".join(COLUMNS) + "\r\n"
+HEADER = ",".join(CSV_COLUMNS) + "\r\n"
 ROW_1 = csv_file(GOOD).decode().removeprefix(HEADER)
 ROW_2 = csv_file({**GOOD, "id": "a-2"}).decode().removeprefix(HEADER)
 
@@ -110,12 +100,7 @@ def database_url(migrated_template: Path, tmp_path: Path, monkeypatch: pytest.Mo
     """A throwaway copy of the migrated database, with the CLI's settings pointing at it."""
     path = tmp_path / "cli.db"
     shutil.copyfile(migrated_template, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
-    monkeypatch.setenv("PORTAL_IDENTITY_SECRET", TEST_IDENTITY_SECRET)
-    return url
+    return point_cli_at(monkeypatch, tmp_path, f"sqlite:///{path}")
 
 
 def row_counts(url: str) -> dict[str, int]:
@@ -240,7 +225,7 @@ CASES: list[tuple[str, str, bytes, str, str]] = [
     (
         "an unknown extra column",
         "extra.csv",
-        csv_file({**GOOD, "author": "x"}, columns=(*COLUMNS, "author")),
+        csv_file({**GOOD, "author": "x"}, columns=(*CSV_COLUMNS, "author")),
         "extra.csv: row 0, column author:",
         "unknown column",
     ),
