@@ -19,8 +19,14 @@ _M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
 def cap_malloc_arenas(arenas: int = ARENAS) -> bool:
-    """Apply the cap to this process and its children; False where libc is not glibc."""
-    os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
+    """Apply the cap to this process and its children; False where libc is not glibc.
+
+    An operator's own `MALLOC_ARENA_MAX` is kept; one that is not a positive whole number is
+    refused with a clear error (glibc would silently ignore it).
+    """
+    raw = os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"MALLOC_ARENA_MAX must be a positive whole number, not {raw!r}")
     name = ctypes.util.find_library("c")
     if name is None:
         return False
@@ -28,4 +34,4 @@ def cap_malloc_arenas(arenas: int = ARENAS) -> bool:
         mallopt = ctypes.CDLL(name).mallopt
     except (OSError, AttributeError):  # musl and other libcs have no mallopt
         return False
-    return bool(mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"])))
+    return bool(mallopt(_M_ARENA_MAX, int(raw)))

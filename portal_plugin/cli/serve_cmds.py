@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from portal_plugin.cli.common import settings_or_exit
+from portal_plugin.cli.common import fail, settings_or_exit
 from portal_plugin.process_memory import cap_malloc_arenas
 
 
@@ -16,7 +16,10 @@ def serve(
 ) -> None:
     """Serve the demo portal."""
     settings_or_exit()  # fail fast with one line before uvicorn starts
-    cap_malloc_arenas()  # here and, through MALLOC_ARENA_MAX, in every worker it starts
+    try:
+        cap_malloc_arenas()  # here and, through MALLOC_ARENA_MAX, in every worker it starts
+    except ValueError as exc:
+        fail(str(exc))
     typer.echo(f"serving the demo portal on http://{host}:{port}/ (plugin under /marketplace)")
     uvicorn.run(
         "portal_plugin.demo.app:create_demo_app_from_environment",

@@ -165,3 +165,12 @@ def test_staff_create_validates_and_refuses_duplicates(environment: str) -> None
         ],
     )
     assert weak.exit_code == 2
+
+
+def test_serve_refuses_a_malformed_malloc_arena_setting(
+    environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "two")
+    result = runner.invoke(app, ["serve", "--port", "8765"])
+    assert result.exit_code == 2
+    assert "MALLOC_ARENA_MAX must be a positive whole number" in result.output

@@ -28,3 +28,10 @@ def test_an_operator_setting_is_kept() -> None:
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, env=env
     ).stdout.split()
     assert output[1] == "4"
+
+
+def test_a_malformed_setting_is_refused_with_a_clear_error() -> None:
+    env = {"PATH": "/usr/bin:/bin", "MALLOC_ARENA_MAX": "two"}
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert "MALLOC_ARENA_MAX must be a positive whole number, not 'two'" in result.stderr
