@@ -359,12 +359,11 @@ class DeliveryService:
         landing = self.snapshot.landing_urls.get(offer.creative_version_id)
         if landing is None:
             raise TrackingRefused("creative not approved")
-        if offer.offer_id in self._clicks:
+        if not self._clicks.add(offer.offer_id):
             raise TrackingRefused("already counted")
         reason = _invalid_reason(context)
         if reason is None and not self._had_impression(offer.offer_id):
             reason = "no_impression"
-        self._clicks.add(offer.offer_id)
         self.writer.submit(
             TrackedEvent(
                 "click", offer.offer_id, offer.booking_id, utcnow(),

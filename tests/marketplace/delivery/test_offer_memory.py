@@ -50,17 +50,20 @@ def test_the_memory_does_not_grow_with_traffic() -> None:
 
 
 def test_a_full_window_gives_up_its_oldest_entry() -> None:
-    """Far beyond capacity (here 64 slots, 500 live ids) the oldest entries are forgotten first;
-    recent ones are still refused."""
+    """Far beyond capacity (64 slots + 32 spare, 500 live ids) at most 96 ids are remembered,
+    and it is the oldest that give way: an id is only evicted as the oldest of a full window
+    of 32, so the 20 newest can never be."""
     clock = Clock()
     memory = OfferMemory(capacity=64, horizon_seconds=7200, clock=clock)
     ids = []
     for _ in range(500):
         clock.now += 1
         ids.append(new_id())
-        memory.add(ids[-1])
-    assert ids[-1] in memory
-    assert sum(i in memory for i in ids[:100]) < 100
+        assert memory.add(ids[-1])
+    remembered = [i in memory for i in ids]
+    assert sum(remembered) <= 64 + WINDOW
+    assert all(remembered[-20:])
+    assert sum(remembered[:250]) < sum(remembered[250:])
 
 
 @pytest.mark.parametrize("capacity", [0, 16, 1000])
