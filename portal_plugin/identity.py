@@ -13,8 +13,10 @@ import hmac
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from marketplace.keyed_hash import HmacSha256
 from marketplace.vocab import DISTRICTS, INTERESTS, AgeBand, Household, Language
 
 HEADER = "X-Portal-Resident"
@@ -51,9 +53,13 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(padded.encode("ascii"))
 
 
+@lru_cache(maxsize=8)
+def _mac(secret: str) -> HmacSha256:
+    return HmacSha256(secret.encode())
+
+
 def _signature(secret: str, payload_part: str) -> str:
-    digest = hmac.digest(secret.encode(), payload_part.encode("ascii"), "sha256")
-    return _b64encode(digest)
+    return _b64encode(_mac(secret).digest(payload_part.encode("ascii")))
 
 
 def mint_token(

@@ -18,6 +18,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from marketplace.keyed_hash import HmacSha256
+
 TOKEN_MAX_AGE_SECONDS = 2 * 60 * 60
 CLOCK_SKEW_SECONDS = 60
 CLICK_RATE_RULES = "1/minute;3/10minute;10/hour;25/day"
@@ -49,7 +51,7 @@ class OfferToken:
 
 class TokenSigner:
     def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(b"delivery-tracking:" + secret.encode()).digest()
+        self._hmac = HmacSha256(hashlib.sha256(b"delivery-tracking:" + secret.encode()).digest())
 
     def impression_token(self, offer: OfferToken, issued_at: float | None = None) -> str:
         return self._sign("impression", offer, issued_at)
@@ -64,8 +66,7 @@ class TokenSigner:
         return self._read("click", token, now)
 
     def _mac(self, purpose: str, body: str) -> str:
-        # The one-shot C HMAC: a quarter of the cost of building an HMAC object per token.
-        digest = hmac.digest(self._key, f"{purpose}:{body}".encode(), "sha256")
+        digest = self._hmac.digest(f"{purpose}:{body}".encode())
         return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
     def _sign(self, purpose: str, offer: OfferToken, issued_at: float | None) -> str:
