@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from marketplace.db import make_session_factory, utcnow
 from marketplace.delivery.feed_policy import FeedRules
 from marketplace.delivery.models import AdImpression
+from marketplace.delivery.precompute import ResidentPrecompute
 from marketplace.delivery.recommender_scorer import HeldRecommenderScorer
 from marketplace.delivery.relevance import AdRelevance, TagProfileScorer
 from marketplace.delivery.service import DeliveryService
@@ -126,12 +127,12 @@ class ModelReloader:
         freeze_long_lived_objects()
         return True
 
-    def run(self, interval: float) -> None:
-        while not self.stopped.wait(interval):
-            try:
-                self.poll()
-            except Exception:  # the feed must keep serving whatever the model store does
-                log.exception("recommender model reload failed; the previous model serves")
+    def poll_safely(self) -> bool:
+        try:
+            return self.poll()
+        except Exception:  # the feed must keep serving whatever the model store does
+            log.exception("recommender model reload failed; the previous model serves")
+            return False
 
 
 def _load_relevance(
@@ -151,7 +152,17 @@ def _load_relevance(
         if service.stopped:  # the app shut down (and its database may be gone) meanwhile
             return
         log.exception("delivery relevance not loaded; ads are paced without relevance")
-    reloader.run(interval)
+    precompute = ResidentPrecompute(service, session_factory)
+    while True:
+        try:
+            precompute.run_if_changed()
+        except Exception:  # first feeds are then ranked on the request path, as before
+            if service.stopped:
+                return
+            log.exception("residents' rankings not worked out ahead")
+        if reloader.stopped.wait(interval):
+            return
+        reloader.poll_safely()
 
 
 def freeze_long_lived_objects() -> None:

@@ -72,6 +72,14 @@ class Scorer:
             raise KeyError(f"item_id {missing!r} is unknown to model {self.version}")
         return self._items[positions]
 
+    def item_popularity(self, item_ids: list[str]) -> np.ndarray:
+        """The non-personalised score (popularity) of known item ids, in the given order."""
+        positions = self._item_index.get_indexer(pd.Index(item_ids, dtype=object))
+        if (positions < 0).any():
+            missing = item_ids[int(np.flatnonzero(positions < 0)[0])]
+            raise KeyError(f"item_id {missing!r} is unknown to model {self.version}")
+        return self._popularity[positions]
+
     def _from_features(
         self, features: Sequence[str], index: Mapping[str, int], emb: np.ndarray, bias: np.ndarray
     ) -> tuple[np.ndarray, float] | None:

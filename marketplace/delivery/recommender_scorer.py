@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from marketplace.delivery.relevance import ScoredItem
 from marketplace.delivery.types import Audience
 from recommender.scorer import Scorer, ScorerHolder
@@ -34,15 +36,37 @@ class RecommenderScorer:
         self._scorer = scorer
         self._known: set[str] = {str(i) for i in scorer.item_ids}
 
-    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
-        if not items:
-            return []
+    def _knowing(self, items: Sequence[ScoredItem]) -> Scorer:
         new = {i.item_id: i.features for i in items if i.item_id not in self._known}
         if new:
             # Replaced, never mutated: concurrent readers keep the scorer they started with.
             self._scorer = self._scorer.with_new_items(new)
             self._known = self._known | set(new)
-        scorer = self._scorer
+        return self._scorer
+
+    def score_many(self, audiences: Sequence[Audience], items: Sequence[ScoredItem]) -> np.ndarray:
+        """`score` for many residents at once: one matrix product for all their vectors."""
+        if not items or not audiences:
+            return np.zeros((len(audiences), len(items)))
+        scorer = self._knowing(items)
+        ids = [i.item_id for i in items]
+        scores = np.empty((len(audiences), len(ids)))
+        vectors = [
+            scorer.user_vector(a.recommender_id, user_features(a)) if a.personalized else None
+            for a in audiences
+        ]
+        known = [(row, vector) for row, vector in enumerate(vectors) if vector is not None]
+        if known:
+            users = np.vstack([vector for _, vector in known])
+            scores[[row for row, _ in known]] = users @ scorer.item_matrix(ids).T
+        unknown = [row for row, vector in enumerate(vectors) if vector is None]
+        scores[unknown] = scorer.item_popularity(ids)  # what `top_k` ranks them by
+        return scores
+
+    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+        if not items:
+            return []
+        scorer = self._knowing(items)
         ids = [i.item_id for i in items]
         ranked = scorer.top_k(
             audience.recommender_id,
@@ -65,15 +89,27 @@ class HeldRecommenderScorer:
         self.holder = holder
         self._adapter: RecommenderScorer | None = None
 
-    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+    def _adapter_now(self) -> RecommenderScorer | None:
         current = self.holder.current
         if current is None:
-            return [0.0] * len(items)
+            return None
         adapter = self._adapter
         if adapter is None or adapter.base is not current:
             # New ads are added to the new model afresh; the old adapter is dropped whole.
             adapter = self._adapter = RecommenderScorer(current)
+        return adapter
+
+    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+        adapter = self._adapter_now()
+        if adapter is None:
+            return [0.0] * len(items)
         return adapter.score(audience, items)
+
+    def score_many(self, audiences: Sequence[Audience], items: Sequence[ScoredItem]) -> np.ndarray:
+        adapter = self._adapter_now()
+        if adapter is None:
+            return np.zeros((len(audiences), len(items)))
+        return adapter.score_many(audiences, items)
 
 
 __all__ = ["HeldRecommenderScorer", "RecommenderScorer"]

@@ -60,6 +60,21 @@ class RelevanceScorer(Protocol):
         ...
 
 
+def score_many(
+    scorer: RelevanceScorer, audiences: Sequence[Audience], items: Sequence[ScoredItem]
+) -> np.ndarray:
+    """Scores of many residents (rows) for the same items (columns), as `scorer.score` gives.
+
+    Scorers that can do it in bulk offer a `score_many` method; others are asked one by one.
+    """
+    bulk = getattr(scorer, "score_many", None)
+    if bulk is not None:
+        return np.asarray(bulk(audiences, items), dtype=np.float64)
+    if not audiences:
+        return np.zeros((0, len(items)))
+    return np.array([scorer.score(audience, items) for audience in audiences], dtype=np.float64)
+
+
 class UniformScorer:
     """Everything equally relevant: the non-personalized rotation."""
 
@@ -122,15 +137,19 @@ class TagProfileScorer:
         borrowed = {tag: max(c, key=lambda k: c[k]) for tag, c in tag_category.items()}
         return cls(_normalise(counts, idf), _normalise(segments, idf), borrowed)
 
-    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
-        if not items:
-            return []
+    def _profile(self, audience: Audience) -> ProfileArrays:
         profile = None
         if audience.recommender_id is not None:
             profile = self._profiles.get(audience.recommender_id)
         if profile is None:
             segment = segment_key(audience.age_band, audience.household)
             profile = self._segments.get(segment, NO_PROFILE)
+        return profile
+
+    def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:
+        if not items:
+            return []
+        profile = self._profile(audience)
         index, matrix, to_column = self._prepared(items)
         # One spare last column takes the profile's features that none of these items has.
         weights = np.zeros(matrix.shape[1] + 1, dtype=np.float64)
@@ -142,6 +161,32 @@ class TagProfileScorer:
                 weights[column] += INTEREST_BONUS
         scores: list[float] = (matrix @ weights[:-1]).tolist()
         return scores
+
+    def score_many(self, audiences: Sequence[Audience], items: Sequence[ScoredItem]) -> np.ndarray:
+        """`score` for many residents at once: one sparse-by-dense product for all of them."""
+        if not items or not audiences:
+            return np.zeros((len(audiences), len(items)))
+        index, matrix, to_column = self._prepared(items)
+        spare = matrix.shape[1]
+        rows: list[np.ndarray] = []
+        columns: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        for row, audience in enumerate(audiences):
+            ids, weights = self._profile(audience)
+            mapped = to_column[ids]
+            kept = mapped < spare
+            interests = [index.get(f"category:{i}") for i in audience.interests]
+            bonus = np.array([c for c in interests if c is not None], dtype=np.intp)
+            columns += [mapped[kept], bonus]
+            values += [weights[kept], np.full(len(bonus), INTEREST_BONUS)]
+            rows.append(np.full(int(kept.sum()) + len(bonus), row, dtype=np.intp))
+        # Repeated (row, column) pairs are summed, as `score` adds a bonus to a profile weight.
+        profile_matrix = sp.csr_matrix(
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+            shape=(len(audiences), spare),
+        )
+        product = profile_matrix @ matrix.T
+        return np.asarray(product.toarray() if sp.issparse(product) else product)
 
     def _arrays(self, profile: Mapping[str, float]) -> ProfileArrays:
         vocabulary = self._vocabulary
@@ -248,11 +293,41 @@ class AdRelevance:
                 known[item.item_id] = self._percentile(item, score)
         return [known[ad.item_id] for ad in ads]
 
-    def _percentile(self, item: ScoredItem, score: float) -> float:
+    def fill(self, audiences: Sequence[Audience], ads: Sequence[AdCandidate]) -> int:
+        """Work out the relevance of `ads` for many residents at once, ahead of their visits.
+
+        What `of` would compute on each resident's first feed, in bulk: one scoring pass for
+        all of them. Returns how many residents were filled in (at most the cache's size).
+        """
+        audiences = [a for a in audiences if a.personalized][-self._cache_size :]
+        items = list({ad.item_id: ad_item(ad) for ad in ads}.values())
+        if not audiences or not items or not self._reference:
+            return 0
+        scores = score_many(self.scorer, audiences, items)
+        percentiles = np.empty_like(scores)
+        for column, item in enumerate(items):
+            reference = np.asarray(self._reference_scores(item))
+            below = np.searchsorted(reference, scores[:, column], side="left")
+            upto = np.searchsorted(reference, scores[:, column], side="right")
+            percentiles[:, column] = ((below + upto) / 2 + 0.5) / (len(reference) + 1)
+        ids = [item.item_id for item in items]
+        for audience, row in zip(audiences, percentiles.tolist(), strict=True):
+            known = dict(self._cache.get(audience.recommender_id) or {})
+            known.update(zip(ids, row, strict=True))
+            self._cache[audience.recommender_id] = known  # replaced whole: readers see either
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return len(audiences)
+
+    def _reference_scores(self, item: ScoredItem) -> list[float]:
         reference = self._sorted.get(item.item_id)
         if reference is None:
             reference = sorted(self.scorer.score(a, [item])[0] for a in self._reference)
             self._sorted[item.item_id] = reference
+        return reference
+
+    def _percentile(self, item: ScoredItem, score: float) -> float:
+        reference = self._reference_scores(item)
         # bisect on a list: a numpy search costs more in call overhead than in searching.
         below = bisect.bisect_left(reference, score)
         upto = bisect.bisect_right(reference, score)

@@ -6,8 +6,6 @@ Events go to the `EventWriter`; the decision data is a `Snapshot` swapped in by 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 import time
@@ -25,7 +23,8 @@ from marketplace.delivery.events import OfferEvent, OpportunityEvent, TrackedEve
 from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_feed
 from marketplace.delivery.offer_memory import OfferMemory
 from marketplace.delivery.pacing import PacingParams
-from marketplace.delivery.relevance import AdRelevance, RelevanceScorer
+from marketplace.delivery.ranking import top_indices
+from marketplace.delivery.relevance import AdRelevance, RelevanceScorer, score_many
 from marketplace.delivery.rollups import roll_up_recent
 from marketplace.delivery.serving import (
     ARTICLE_PROPERTIES,
@@ -41,11 +40,18 @@ from marketplace.delivery.tracking import (
 )
 from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
 from marketplace.delivery.writer import EventWriter
+from marketplace.keyed_hash import HmacSha256
 
 log = logging.getLogger(__name__)
 
 ROLLUP_SECONDS = 300.0
 RANKING_CACHE = 50_000
+DEFAULT_FEED_LIMIT = 10
+MAX_FEED_LIMIT = 50
+# Rankings are kept this deep for ordinary feeds (a portal page asks for about ten items);
+# longer ones are ranked to the maximum and cached apart.
+SHORT_RANKING = 20
+PRECOMPUTE_CHUNK = 2_000
 # Other workers' per-resident caps are read less often than pacing counts: a cap may be
 # exceeded across workers for at most this long, pacing never drifts for long.
 CAPS_REFRESH_SECONDS = 10.0
@@ -112,7 +118,7 @@ class DeliveryService:
             self.rules.frequency_cap_per_day,
             AdRelevance(scorer, reference),
         )
-        self._resident_secret = resident_secret.encode()
+        self._resident_hmac = HmacSha256(resident_secret.encode())
         self._impressions = OfferMemory()
         self._clicks = OfferMemory()
         self._impression_seen = impression_seen
@@ -123,7 +129,12 @@ class DeliveryService:
         self._scorer_version = 0
         self._next_caps = 0.0
         self._rules_for: tuple[tuple[int, ...], FeedRules] | None = None
-        self._ranked: OrderedDict[tuple[object, ...], list[FeedArticle]] = OrderedDict()
+        self._ranked: OrderedDict[tuple[object, ...], tuple[FeedArticle, ...]] = OrderedDict()
+
+    @property
+    def scorer_version(self) -> int:
+        """Counts scorer swaps: cached rankings and relevance belong to one version."""
+        return self._scorer_version
 
     def use_scorer(self, scorer: RelevanceScorer, relevance: AdRelevance, name: str) -> None:
         """Swap in a newly loaded scorer (each attribute assignment is atomic)."""
@@ -204,22 +215,26 @@ class DeliveryService:
     # -- feeds -------------------------------------------------------------------------------
 
     def resident_key(self, external_id: str) -> str:
-        digest = hmac.new(self._resident_secret, external_id.encode(), hashlib.sha256)
-        return digest.hexdigest()[:32]
+        return self._resident_hmac.digest(external_id.encode()).hex()[:32]
+
+    def viewer(self, audience: Audience) -> Audience:
+        """The audience as delivery keeps it: keyed hash for caps, the id only for scoring."""
+        if audience.key is None:
+            return audience
+        return Audience(
+            self.resident_key(audience.key),
+            audience.age_band,
+            audience.household,
+            audience.district,
+            audience.interests,
+            audience.consent,
+            scoring_id=audience.key,
+        )
 
     def feed(self, audience: Audience, limit: int, now: datetime | None = None) -> ServedFeed:
         now = now or utcnow()
         snapshot = self.snapshot
-        if audience.key is not None:
-            audience = Audience(
-                self.resident_key(audience.key),
-                audience.age_band,
-                audience.household,
-                audience.district,
-                audience.interests,
-                audience.consent,
-                scoring_id=audience.key,
-            )
+        audience = self.viewer(audience)
         articles = self._rank_articles(audience, snapshot, limit)
         slot_placements = snapshot.slots
         placements_offered: dict[int, int] = {}
@@ -261,35 +276,56 @@ class DeliveryService:
     ) -> list[FeedArticle]:
         """Pinned notices, then regular articles: by relevance when personalized, else newest.
 
-        Cached per article set, scorer and resident: a resident's ranking only changes when
-        one of those does.
+        A personalized ranking is cached per article set, scorer and resident (it only changes
+        when one of those does), and worked out ahead for known residents by `precompute`.
         """
-        key = (
-            snapshot.articles_version,
-            self._scorer_version,
-            audience.recommender_id,
-            audience.personalized,
-            limit,
-        )
-        ranked = self._ranked.get(key)
-        if ranked is None:
-            ranked = self._rank(audience, snapshot, limit)
-            self._ranked[key] = ranked
-            if len(self._ranked) > RANKING_CACHE:
-                self._ranked.popitem(last=False)
-        return ranked
-
-    def _rank(self, audience: Audience, snapshot: Snapshot, limit: int) -> list[FeedArticle]:
-        notices = list(snapshot.notices[: self.rules.max_notices])
+        notices = snapshot.notices[: self.rules.max_notices]
         regular = snapshot.regular
         if not audience.personalized or not regular:
-            return notices + list(regular[:limit])
-        scores = np.asarray(self.scorer.score(audience, snapshot.regular_items))
-        k = min(limit, len(regular))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(regular) else np.arange(k)
-        # Ties keep the newest first (the snapshot's order), so the ranking is stable.
-        top = top[np.lexsort((top, -scores[top]))]
-        return notices + [regular[i] for i in top]
+            return [*notices, *regular[:limit]]
+        depth = ranking_depth(limit)
+        # The version before the scorer: a scorer swapped in between is cached under the old
+        # version, which is never asked for again, never the other way round.
+        key = (snapshot.articles_version, self._scorer_version, audience.recommender_id, depth)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            scores = np.asarray([self.scorer.score(audience, snapshot.regular_items)])
+            ranked = self._remember(key, regular, top_indices(scores, depth)[0])
+        return [*notices, *ranked[:limit]]
+
+    def _remember(
+        self, key: tuple[object, ...], regular: Sequence[FeedArticle], top: np.ndarray
+    ) -> tuple[FeedArticle, ...]:
+        ranked = tuple(regular[i] for i in top.tolist())
+        self._ranked[key] = ranked
+        if len(self._ranked) > RANKING_CACHE:
+            self._ranked.popitem(last=False)
+        return ranked
+
+    def precompute(self, audiences: Sequence[Audience]) -> int:
+        """Rank the articles and score the live ads for known residents ahead of their visits.
+
+        What a resident's first feed would work out one by one (a scoring pass over the
+        articles and the ads), done in bulk for many residents: a few vectorised products
+        instead of one per first visit. Returns how many residents were ranked.
+        """
+        snapshot = self.snapshot
+        version = self._scorer_version  # before the scorer: see `_rank_articles`
+        scorer = self.scorer
+        viewers = [self.viewer(a) for a in audiences if a.personalized][-RANKING_CACHE:]
+        regular = snapshot.regular
+        if not viewers or not regular:
+            return 0
+        depth = ranking_depth(DEFAULT_FEED_LIMIT)
+        for start in range(0, len(viewers), PRECOMPUTE_CHUNK):
+            chunk = viewers[start : start + PRECOMPUTE_CHUNK]
+            top = top_indices(score_many(scorer, chunk, snapshot.regular_items), depth)
+            for audience, row in zip(chunk, top, strict=True):
+                key = (snapshot.articles_version, version, audience.recommender_id, depth)
+                self._remember(key, regular, row)
+        ads = {ad.item_id: ad for live in snapshot.candidates.values() for ad in live}
+        self.decider.relevance.fill(viewers, list(ads.values()))
+        return len(viewers)
 
     def _record(
         self, feed: Feed, audience: Audience, placements: dict[int, int], now: datetime
@@ -383,6 +419,10 @@ class DeliveryService:
         except Exception as exc:  # database down: still count the click and redirect
             log.warning("impression lookup failed, click recorded without impression: %s", exc)
             return False
+
+
+def ranking_depth(limit: int) -> int:
+    return SHORT_RANKING if limit <= SHORT_RANKING else MAX_FEED_LIMIT
 
 
 def _invalid_reason(context: TrackingContext) -> str | None:

@@ -13,6 +13,8 @@ from starlette.routing import Route
 
 from marketplace.delivery.feed_policy import AD_LABEL
 from marketplace.delivery.service import (
+    DEFAULT_FEED_LIMIT,
+    MAX_FEED_LIMIT,
     DeliveryService,
     ServedAd,
     ServedFeed,
@@ -33,8 +35,8 @@ from portal_plugin.delivery_runtime import delivery_service
 from portal_plugin.routes.residents import ResidentRefused, resolve_resident
 from portal_plugin.web import json_error
 
-MAX_LIMIT = 50
-DEFAULT_LIMIT = 10
+MAX_LIMIT = MAX_FEED_LIMIT
+DEFAULT_LIMIT = DEFAULT_FEED_LIMIT
 
 
 class LimitError(ValueError):
