@@ -47,6 +47,7 @@ from portal_plugin.migrate import upgrade  # noqa: E402
 SECRET = "bench-secret-key-" + "s" * 32
 IDENTITY_SECRET = "bench-identity-secret-" + "i" * 32
 FEED_PATH = "/marketplace/api/feed?limit=10"
+HEALTH_PATH = "/marketplace/healthz"
 
 
 def prepare(database: Path, residents: int, tokens: int) -> list[str]:
@@ -97,25 +98,21 @@ def serve(
     raise RuntimeError(f"{factory} did not start on port {port}")
 
 
-def wait_for_relevance(port: int, token: str, timeout: float = 120.0) -> bytes:
-    """The relevance model loads in the background after start-up; measure once it serves.
-
-    With several workers a poll reaches any one of them: wait for ten answers in a row.
-    """
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{FEED_PATH}", headers={"X-Portal-Resident": token}
-    )
+def wait_until_ready(port: int, timeout: float = 180.0) -> None:
+    """The relevance model loads, then known residents are ranked ahead, in the background
+    after start-up: measure once that is done. With several workers a poll reaches any one of
+    them: wait for ten answers in a row."""
     deadline = time.monotonic() + timeout
     ready = 0
-    while True:
+    while ready < 10:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the feed server did not finish ranking residents ahead in time")
         try:
-            with urllib.request.urlopen(request) as response:
-                sample = response.read()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}") as response:
+                delivery = json.loads(response.read()).get("delivery") or {}
         except OSError:  # a worker still starting
-            sample = b'{"relevance_model": "loading"}'
-        ready = ready + 1 if json.loads(sample)["relevance_model"] != "loading" else 0
-        if ready >= 10 or time.monotonic() > deadline:
-            return bytes(sample)
+            delivery = {}
+        ready = ready + 1 if delivery.get("residents_ranked_ahead") else 0
         time.sleep(1 if ready == 0 else 0.05)
 
 
@@ -230,8 +227,7 @@ def main() -> None:
             "portal_plugin.demo.app:create_demo_app_from_environment", feed_port, env, args.workers
         )
         try:
-            wait_for_relevance(feed_port, tokens[0])
-            # A resident who has not been asked yet (polling used up tokens[0]'s frequency caps).
+            wait_until_ready(feed_port)
             request = urllib.request.Request(
                 f"http://127.0.0.1:{feed_port}{FEED_PATH}", headers={"X-Portal-Resident": tokens[1]}
             )

@@ -97,14 +97,16 @@ def wait_ready(base: str, timeout: float = 60.0) -> None:
         time.sleep(0.3)
     else:
         raise RuntimeError("the server did not become ready")
-    # Each worker loads its relevance model in the background after start-up; the soak
-    # measures the steady state, so wait until twenty feeds in a row (any worker) have it.
+    # Each worker loads its relevance model, then ranks known residents ahead, in the
+    # background after start-up; the soak measures the steady state, so wait until twenty
+    # health answers in a row (any worker) say both are done.
     loaded = 0
     while loaded < 20:
-        if time.monotonic() > deadline + 120:
+        if time.monotonic() > deadline + 180:
             raise RuntimeError("the relevance model did not load")
-        feed = httpx.get(base + PREFIX + "/api/feed", timeout=5).json()
-        loaded = loaded + 1 if feed["relevance_model"] != "loading" else 0
+        health = httpx.get(base + PREFIX + "/healthz", timeout=5).json()
+        ready = (health.get("delivery") or {}).get("residents_ranked_ahead")
+        loaded = loaded + 1 if ready else 0
         time.sleep(0.05 if loaded else 1.0)
 
 

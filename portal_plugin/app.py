@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from portal_plugin.auth import wants_html
 from portal_plugin.context import PluginContext
 from portal_plugin.delivery_runtime import start_delivery, stop_delivery
-from portal_plugin.fast_path import FastPathMiddleware
+from portal_plugin.fast_path import FAST_ENDPOINTS_STATE, FastPathMiddleware
 from portal_plugin.hooks import PortalHooks
 from portal_plugin.language import LanguageMiddleware
 from portal_plugin.routes import all_routes
@@ -81,6 +81,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.templates = build_templates()
+    setattr(app.state, FAST_ENDPOINTS_STATE, FAST_ENDPOINTS)  # for the host's PluginFastLane
     return app
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_KEY = "delivery"
 MODEL_KEY = "delivery_model"
+PRECOMPUTE_KEY = "delivery_precompute"
 # How many app lifespans share the running service: tests (and hosts) may enter the lifespan
 # of one app several times at once; the service starts with the first and stops with the last.
 USERS_KEY = "delivery_users"
@@ -41,6 +42,19 @@ REFERENCE_RESIDENTS = 1_000
 def delivery_service(ctx: PluginContext) -> DeliveryService | None:
     service = ctx.services.get(SERVICE_KEY)
     return service if isinstance(service, DeliveryService) else None
+
+
+def delivery_readiness(ctx: PluginContext) -> dict[str, object] | None:
+    """How far this worker's delivery has come: model loaded, residents ranked ahead."""
+    service = delivery_service(ctx)
+    if service is None:
+        return None
+    precompute = ctx.services.get(PRECOMPUTE_KEY)
+    return {
+        "relevance_model": service.relevance_model,
+        "residents_ranked_ahead": isinstance(precompute, ResidentPrecompute)
+        and precompute.is_current(),
+    }
 
 
 async def start_delivery(ctx: PluginContext) -> None:
@@ -74,10 +88,11 @@ async def start_delivery(ctx: PluginContext) -> None:
     ctx.services[SERVICE_KEY] = service
     reloader = ModelReloader(ScorerHolder(settings.model_store_dir), service)
     ctx.services[MODEL_KEY] = reloader
+    precompute = ctx.services[PRECOMPUTE_KEY] = ResidentPrecompute(service, session_factory)
     # Relevance needs the history; the feed serves (non-personalized ranking) until it is ready.
     threading.Thread(
         target=_load_relevance,
-        args=(service, reloader, session_factory, settings.delivery_refresh_seconds),
+        args=(service, reloader, precompute, session_factory, settings.delivery_refresh_seconds),
         name="delivery-relevance",
         daemon=True,
     ).start()
@@ -88,6 +103,7 @@ async def stop_delivery(ctx: PluginContext) -> None:
     ctx.services[USERS_KEY] = users
     if users:
         return
+    ctx.services.pop(PRECOMPUTE_KEY, None)
     reloader = ctx.services.pop(MODEL_KEY, None)
     if isinstance(reloader, ModelReloader):
         reloader.stopped.set()
@@ -138,6 +154,7 @@ class ModelReloader:
 def _load_relevance(
     service: DeliveryService,
     reloader: ModelReloader,
+    precompute: ResidentPrecompute,
     session_factory: sessionmaker[Session],
     interval: float,
 ) -> None:
@@ -152,7 +169,6 @@ def _load_relevance(
         if service.stopped:  # the app shut down (and its database may be gone) meanwhile
             return
         log.exception("delivery relevance not loaded; ads are paced without relevance")
-    precompute = ResidentPrecompute(service, session_factory)
     while True:
         try:
             precompute.run_if_changed()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from marketplace.calendar import tokyo_date
+from marketplace.calendar import start_of_tokyo_day, tokyo_date
 from marketplace.delivery import pacing
 from marketplace.delivery.relevance import AdRelevance
 from marketplace.delivery.types import AdCandidate, Audience, reaches
@@ -61,12 +61,13 @@ class DeliveryLedger:
             self._roll_day(day)
             self._caps[(resident_key, booking.booking_id)] += 1
 
-    def shown_today(self, resident_key: str, booking_id: int, day: date) -> int:
+    def caps_on(
+        self, day: date
+    ) -> tuple[Mapping[tuple[str, int], int], Mapping[tuple[str, int], int]]:
+        """Today's (resident, booking) -> ads shown: this worker's, and the other workers'."""
         self._roll_day(day)
-        shared = self.shared.caps.get((resident_key, booking_id), 0)
-        if self.shared.day != day:
-            shared = 0
-        return self._caps.get((resident_key, booking_id), 0) + shared
+        shared = self.shared
+        return self._caps, shared.caps if shared.day == day else {}
 
     def local_totals(self) -> tuple[dict[int, int], dict[int, int]]:
         """This worker's (delivered, opportunities) per booking, for reports and tests."""
@@ -79,6 +80,9 @@ class DeliveryLedger:
 
 
 LIVE_CACHE = 256
+# No day yet: an empty range, so the first slot works the day out.
+NO_DAY = (date.min, datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
+REACHING_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ class LiveBookings:
     untargeted: list[bool]  # per live booking: shown to everyone, no targeting to check
     valid_from: datetime | None
     valid_until: datetime | None
+    _reaching: dict[object, tuple[AdCandidate, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def at(cls, candidates: Sequence[AdCandidate], now: datetime) -> LiveBookings:
@@ -112,15 +119,28 @@ class LiveBookings:
             self.valid_until is None or now < self.valid_until
         )
 
-    def reaching(self, audience: Audience) -> list[AdCandidate]:
-        """The live bookings whose targeting reaches this viewer (see `reaches`)."""
-        if not audience.personalized:
-            return [c for c, everyone in zip(self.live, self.untargeted, strict=True) if everyone]
-        return [
-            c
-            for c, everyone in zip(self.live, self.untargeted, strict=True)
-            if everyone or reaches(c.targeting, audience)
-        ]
+    def reaching(self, audience: Audience) -> tuple[AdCandidate, ...]:
+        """The live bookings whose targeting reaches this viewer (see `reaches`).
+
+        Remembered per profile (age band, household, district, interests): many residents
+        share one, and the answer only depends on it.
+        """
+        profile = (
+            (audience.age_band, audience.household, audience.district, audience.interests)
+            if audience.personalized
+            else None
+        )
+        found = self._reaching.get(profile)
+        if found is None:
+            found = tuple(
+                c
+                for c, everyone in zip(self.live, self.untargeted, strict=True)
+                if everyone or (profile is not None and reaches(c.targeting, audience))
+            )
+            if len(self._reaching) >= REACHING_CACHE:
+                self._reaching.clear()
+            self._reaching[profile] = found
+        return found
 
 
 @dataclass
@@ -132,6 +152,7 @@ class AdDecider:
     frequency_cap_per_day: int
     relevance: AdRelevance
     _live: dict[int, LiveBookings] = field(default_factory=dict, repr=False)
+    _today: tuple[date, datetime, datetime] = field(default=NO_DAY, repr=False)
 
     def live(self, candidates: Sequence[AdCandidate], now: datetime) -> LiveBookings:
         """The live bookings among `candidates`, remembered per (immutable) candidate tuple."""
@@ -151,14 +172,19 @@ class AdDecider:
         excluded_shops: frozenset[int],
         now: datetime,
     ) -> AdCandidate | None:
-        day = tokyo_date(now)
+        day = self._day(now)
         live = self.live(candidates, now)
         self.ledger.record_opportunity(live.live)
-        allowed = [
-            c
-            for c in live.reaching(audience)
-            if c.shop_id not in excluded_shops and not self._capped(c, audience, day)
-        ]
+        allowed = [c for c in live.reaching(audience) if c.shop_id not in excluded_shops]
+        key = audience.key
+        if key is not None and allowed:
+            local, shared = self.ledger.caps_on(day)
+            cap = self.frequency_cap_per_day
+            allowed = [
+                c
+                for c in allowed
+                if local.get((key, c.booking_id), 0) + shared.get((key, c.booking_id), 0) < cap
+            ]
         if not allowed:
             return None
         states = [self.ledger.pace(c) for c in allowed]
@@ -172,8 +198,11 @@ class AdDecider:
         self.ledger.record_delivery(chosen, audience.key, day)
         return chosen
 
-    def _capped(self, booking: AdCandidate, audience: Audience, day: date) -> bool:
-        if audience.key is None:
-            return False
-        shown = self.ledger.shown_today(audience.key, booking.booking_id, day)
-        return shown >= self.frequency_cap_per_day
+    def _day(self, now: datetime) -> date:
+        """The Tokyo day of `now`, worked out once per day rather than once per slot."""
+        day, start, end = self._today
+        if not start <= now < end:
+            day = tokyo_date(now)
+            start = start_of_tokyo_day(day)
+            self._today = day, start, start_of_tokyo_day(day + timedelta(days=1))
+        return day

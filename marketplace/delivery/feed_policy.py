@@ -16,7 +16,7 @@ slot exists at all and keeps each feed within the city's rules:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from marketplace.delivery.types import AdCandidate, FeedArticle
@@ -143,7 +143,14 @@ def compose_feed(
     pinned = pin_notices(articles, rules.max_notices)
     if not ads_enabled:
         return Feed(tuple(pinned[:limit]), ads_suppressed=True)
-    slots = dict(ad_positions(pinned, limit, rules))
+    return compose_pinned(pinned, limit, dict(ad_positions(pinned, limit, rules)), pick_ad)
+
+
+def compose_pinned(
+    pinned: Sequence[FeedArticle], limit: int, slots: Mapping[int, int], pick_ad: PickAd
+) -> Feed:
+    """Blend articles already in feed order (`pin_notices`) with ads at `slots`, a mapping of
+    position -> configured position from `ad_positions` for these articles and this limit."""
     items: list[FeedArticle | AdSlot] = []
     shops: set[int] = set()
     remaining = iter(pinned)

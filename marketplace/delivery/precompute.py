@@ -77,6 +77,10 @@ class ResidentPrecompute:
         ads = frozenset(ad.item_id for live in snapshot.candidates.values() for ad in live)
         return (snapshot.articles_version, self.service.scorer_version, ads)
 
+    def is_current(self) -> bool:
+        """Whether the values worked out ahead match the articles, scorer and ads serving now."""
+        return self._done_for is not None and self._done_for == self.state()
+
     def run_if_changed(self) -> int:
         """Precompute when something they depend on changed; returns residents ranked."""
         if self.service.relevance_model == "loading":

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from marketplace.db import utcnow
 from marketplace.delivery.decision import AdDecider, DeliveryLedger
 from marketplace.delivery.events import OfferEvent, OpportunityEvent, TrackedEvent, new_id
-from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, compose_feed
+from marketplace.delivery.feed_policy import AdSlot, Feed, FeedRules, ad_positions, compose_pinned
 from marketplace.delivery.offer_memory import OfferMemory
 from marketplace.delivery.pacing import PacingParams
 from marketplace.delivery.ranking import top_indices
@@ -52,6 +52,7 @@ MAX_FEED_LIMIT = 50
 # longer ones are ranked to the maximum and cached apart.
 SHORT_RANKING = 20
 PRECOMPUTE_CHUNK = 2_000
+SLOT_SHAPES = 1_024
 # Other workers' per-resident caps are read less often than pacing counts: a cap may be
 # exceeded across workers for at most this long, pacing never drifts for long.
 CAPS_REFRESH_SECONDS = 10.0
@@ -128,7 +129,8 @@ class DeliveryService:
         self.relevance_model = "loading"
         self._scorer_version = 0
         self._next_caps = 0.0
-        self._rules_for: tuple[tuple[int, ...], FeedRules] | None = None
+        self._rules_for: tuple[Mapping[int, int], FeedRules] | None = None
+        self._slot_shapes: dict[tuple[object, ...], dict[int, int]] = {}
         self._ranked: OrderedDict[tuple[object, ...], tuple[FeedArticle, ...]] = OrderedDict()
 
     @property
@@ -250,31 +252,53 @@ class DeliveryService:
                 return None
             return AdSlot(ad, position, new_id())
 
-        rules = self._rules(tuple(sorted(slot_placements)))
-        feed = compose_feed(articles, limit, rules, pick, ads_enabled=not snapshot.disaster)
+        if snapshot.disaster:
+            feed = Feed(tuple(articles[:limit]), ads_suppressed=True)
+        else:
+            feed = compose_pinned(articles, limit, self._slots(articles, limit, snapshot), pick)
         return ServedFeed(
             items=self._record(feed, audience, placements_offered, now),
             personalized=audience.personalized,
             ads_suppressed=feed.ads_suppressed,
         )
 
-    def _rules(self, positions: tuple[int, ...]) -> FeedRules:
-        """The feed rules with the placements' positions (built once per change)."""
+    def _slots(
+        self, articles: Sequence[FeedArticle], limit: int, snapshot: Snapshot
+    ) -> Mapping[int, int]:
+        """Where this feed's ad slots go (`ad_positions`), for articles in feed order.
+
+        The positions only depend on the rules, the limit, how many articles there are and how
+        many notices lead them, so they are worked out once for each such shape.
+        """
+        rules = self._rules(snapshot.slots)
+        notices = sum(1 for a in articles[:limit] if a.is_notice)
+        shape = (rules.ad_positions, limit, len(articles), notices)
+        slots = self._slot_shapes.get(shape)
+        if slots is None:
+            if len(self._slot_shapes) >= SLOT_SHAPES:
+                self._slot_shapes.clear()
+            slots = self._slot_shapes[shape] = dict(ad_positions(articles, limit, rules))
+        return slots
+
+    def _rules(self, slot_placements: Mapping[int, int]) -> FeedRules:
+        """The feed rules with the placements' positions (built once per snapshot)."""
         cached = self._rules_for
-        if cached is None or cached[0] != positions:
+        if cached is None or cached[0] is not slot_placements:
             rules = FeedRules(
-                ad_positions=positions or self.rules.ad_positions,
+                ad_positions=tuple(sorted(slot_placements)) or self.rules.ad_positions,
                 max_ad_fraction=self.rules.max_ad_fraction,
                 frequency_cap_per_day=self.rules.frequency_cap_per_day,
                 max_notices=self.rules.max_notices,
             )
-            cached = self._rules_for = (positions, rules)
+            cached = self._rules_for = (slot_placements, rules)
         return cached[1]
 
     def _rank_articles(
         self, audience: Audience, snapshot: Snapshot, limit: int
     ) -> list[FeedArticle]:
         """Pinned notices, then regular articles: by relevance when personalized, else newest.
+
+        Already in feed order: `pin_notices` would leave the list as it is.
 
         A personalized ranking is cached per article set, scorer and resident (it only changes
         when one of those does), and worked out ahead for known residents by `precompute`.
@@ -359,9 +383,7 @@ class DeliveryService:
             token = OfferToken(
                 item.offer_id, ad.booking_id, ad.creative_version_id, audience.key or ""
             )
-            items.append(
-                ServedAd(item, self.signer.impression_token(token), self.signer.click_token(token))
-            )
+            items.append(ServedAd(item, *self.signer.tokens(token)))
         return tuple(items)
 
     # -- tracking ----------------------------------------------------------------------------

@@ -59,6 +59,14 @@ class TokenSigner:
     def click_token(self, offer: OfferToken, issued_at: float | None = None) -> str:
         return self._sign("click", offer, issued_at)
 
+    def tokens(self, offer: OfferToken, issued_at: float | None = None) -> tuple[str, str]:
+        """The impression token and the click token of one offer, issued together."""
+        body = self._body(offer, issued_at)
+        return (
+            f"{body}.{self._mac('impression', body)}",
+            f"{body}.{self._mac('click', body)}",
+        )
+
     def read_impression(self, token: str, now: float | None = None) -> OfferToken:
         return self._read("impression", token, now)
 
@@ -70,12 +78,16 @@ class TokenSigner:
         return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
     def _sign(self, purpose: str, offer: OfferToken, issued_at: float | None) -> str:
+        body = self._body(offer, issued_at)
+        return f"{body}.{self._mac(purpose, body)}"
+
+    @staticmethod
+    def _body(offer: OfferToken, issued_at: float | None) -> str:
         issued = int(time.time() if issued_at is None else issued_at)
-        body = (
+        return (
             f"{offer.offer_id}.{offer.booking_id}.{offer.creative_version_id}."
             f"{offer.resident_key}.{issued}"
         )
-        return f"{body}.{self._mac(purpose, body)}"
 
     def _read(self, purpose: str, token: str, now: float | None) -> OfferToken:
         if len(token) > 512:

@@ -83,7 +83,7 @@ class EventWriter:
     def submit(self, event: Event) -> None:
         """Queue an event; returns at once. Thread-safe (deque appends are atomic)."""
         self._queue.append(event)
-        if len(self._queue) >= self.batch_size:
+        if len(self._queue) >= self.batch_size and not self._wake.is_set():
             self._wake.set()
 
     @property

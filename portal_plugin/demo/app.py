@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from marketplace.models import Resident
 from marketplace.vocab import DISTRICTS, GADGETS
 from portal_plugin.app import create_app
+from portal_plugin.fast_path import PluginFastLane
 from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
 from portal_plugin.process_memory import cap_malloc_arenas
 from portal_plugin.security.headers import SecurityHeadersMiddleware
@@ -119,6 +120,8 @@ def create_demo_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=False)
+    # Outermost: the feed is answered before the host's routing and the mount.
+    app.add_middleware(PluginFastLane, plugin=plugin, prefix=PLUGIN_PREFIX)
     return app
 
 

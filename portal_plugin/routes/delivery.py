@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Generic, TypeVar
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketplace.delivery.feed_policy import AD_LABEL
 from marketplace.delivery.service import (
@@ -32,7 +34,9 @@ from marketplace.delivery.types import ANONYMOUS, AdCandidate, Audience, FeedArt
 from portal_plugin.auth import current_staff
 from portal_plugin.context import context
 from portal_plugin.delivery_runtime import delivery_service
+from portal_plugin.fast_path import AsgiEndpoint
 from portal_plugin.routes.residents import ResidentRefused, resolve_resident
+from portal_plugin.security.headers import security_header_pairs
 from portal_plugin.web import json_error
 
 MAX_LIMIT = MAX_FEED_LIMIT
@@ -153,22 +157,61 @@ def feed_body(request: Request, feed: ServedFeed, model: str) -> bytes:
     return f'{head[:-1]},"items":[{items}]}}'.encode()
 
 
-async def api_feed(request: Request) -> Response:
+def feed_limit(query_string: bytes) -> int:
+    """The `limit` in a raw query string (the last one wins, as in Starlette); LimitError."""
+    found = _limits.get(query_string)
+    if found is None:
+        values = [v for k, v in parse_qsl(query_string.decode("latin-1"), True) if k == "limit"]
+        found = _parsed_limit(values[-1] if values else None)
+        if len(query_string) <= CACHED_QUERY_BYTES:
+            if len(_limits) >= CACHED_QUERIES:
+                _limits.clear()
+            _limits[query_string] = found
+    if isinstance(found, str):
+        raise LimitError(found)  # a new one each time: a raised one keeps its traceback
+    return found
+
+
+def _parsed_limit(raw: str | None) -> int | str:
+    """The limit, or why it is refused."""
     try:
-        limit = parse_limit(request.query_params.get("limit"))
+        return parse_limit(raw)
     except LimitError as exc:
-        return json_error(
+        return str(exc)
+
+
+# Feeds repeat the same few query strings ("limit=10"): parsed once each.
+CACHED_QUERIES = 256
+CACHED_QUERY_BYTES = 64
+_limits: dict[bytes, int | str] = {}
+FEED_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+
+
+async def api_feed(scope: Scope, receive: Receive, send: Send) -> None:
+    """`GET /api/feed` as a plain ASGI app (see fast_path.py): no Request body, no Response
+    object, the headers prepared once."""
+    try:
+        limit = feed_limit(scope.get("query_string", b""))
+    except LimitError as exc:
+        invalid = json_error(
             422, "validation_error", str(exc), fields=[{"field": "limit", "message": str(exc)}]
         )
+        await invalid(scope, receive, send)
+        return
+    request = Request(scope, receive)
     service = service_or_error(request)
     if isinstance(service, Response):
-        return service
+        await service(scope, receive, send)
+        return
     feed = service.feed(audience_of(request), limit)
-    return Response(
-        feed_body(request, feed, service.relevance_model),
-        media_type="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
+    body = feed_body(request, feed, service.relevance_model)
+    headers = [
+        *FEED_HEADERS,
+        (b"content-length", str(len(body)).encode()),
+        *security_header_pairs(context(request).settings.session_cookie_secure),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def tracking_context(request: Request, offer: OfferToken, rules: str) -> TrackingContext:
@@ -218,10 +261,10 @@ async def click(request: Request) -> Response:
 
 # Served by portal_plugin.fast_path (no session, language or CSRF layers); the route stays for
 # url_for, for other methods (405) and in case the middleware is not installed.
-FAST_ENDPOINTS = {"/api/feed": api_feed}
+FAST_ENDPOINTS: dict[str, ASGIApp] = {"/api/feed": api_feed}
 
 routes = [
-    Route("/api/feed", api_feed, methods=["GET"], name="api_feed"),
+    Route("/api/feed", AsgiEndpoint(api_feed), methods=["GET"], name="api_feed"),
     Route("/i/{token}", impression, methods=["GET"], name="ad_impression"),
     Route("/c/{token}", click, methods=["GET"], name="ad_click"),
 ]

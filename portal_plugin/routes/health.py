@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from portal_plugin.context import context
+from portal_plugin.delivery_runtime import delivery_readiness
 
 
 async def health(request: Request) -> JSONResponse:
@@ -18,7 +19,11 @@ async def health(request: Request) -> JSONResponse:
         database = "ok"
     except SQLAlchemyError:
         database = "unavailable"
-    return JSONResponse({"status": "ok", "database": database})
+    body: dict[str, object] = {"status": "ok", "database": database}
+    delivery = delivery_readiness(ctx)
+    if delivery is not None:
+        body["delivery"] = delivery
+    return JSONResponse(body)
 
 
 routes = [Route("/healthz", health, methods=["GET"], name="health")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -21,14 +23,20 @@ SECURITY_HEADERS = {
 HSTS = ("strict-transport-security", "max-age=31536000")
 
 
+@lru_cache(maxsize=2)
+def security_header_pairs(hsts: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers as ASGI pairs, for endpoints that send their own (see fast_path.py)."""
+    pairs = list(SECURITY_HEADERS.items()) + ([HSTS] if hsts else [])
+    return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
+
+
 class SecurityHeadersMiddleware:
     """Adds each header the response did not set itself (a route may set a stricter one)."""
 
     def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
-        pairs = list(SECURITY_HEADERS.items()) + ([HSTS] if hsts else [])
-        # Encoded once: the headers are added to every response, the feed's included.
-        self.headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+        # Encoded once: the headers are added to every response.
+        self.headers = security_header_pairs(hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -19,6 +19,8 @@ from marketplace.lifecycle import ActorKind
 from marketplace.switches import set_disaster_mode
 from portal_plugin.app import create_app
 from portal_plugin.delivery_runtime import delivery_service
+from portal_plugin.routes import delivery as delivery_routes
+from portal_plugin.routes.delivery import DEFAULT_LIMIT, LimitError, feed_limit
 from tests.conftest import TEST_SECRET_KEY, make_settings
 from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
 
@@ -163,3 +165,17 @@ def test_fragment_shows_labelled_ads(client: TestClient, world: World) -> None:
     assert "広告" in html
     assert any(name in html for name in world.shop_names.values())
     assert "/c/" in html and "/i/" in html
+
+
+def test_the_feed_limit_is_read_from_the_raw_query_string() -> None:
+    assert feed_limit(b"") == DEFAULT_LIMIT
+    assert feed_limit(b"limit=7") == 7
+    assert feed_limit(b"limit=3&limit=12") == 12  # the last one, as Starlette's query_params
+    assert feed_limit(b"other=1&limit=%32") == 2
+    for bad in (b"limit=0", b"limit=51", b"limit=abc", b"limit=-1", b"limit=1.5"):
+        for _ in range(2):  # the second time from the parsed-once cache, refused all the same
+            with pytest.raises(LimitError, match="limit は 1 から 50"):
+                feed_limit(bad)
+    long_query = b"limit=9&pad=" + b"x" * 500
+    assert feed_limit(long_query) == 9
+    assert long_query not in delivery_routes._limits  # only short query strings are kept

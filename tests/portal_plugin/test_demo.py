@@ -4,7 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.routing import Mount
 from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 from marketplace.db import make_engine, make_session_factory
 from marketplace.seeding import load_city
@@ -51,7 +53,9 @@ def test_switching_resident_shows_who_is_browsing_and_is_remembered(
 
 
 def test_plugin_is_mounted_under_marketplace(demo_client: TestClient) -> None:
-    assert demo_client.get("/marketplace/healthz").json() == {"status": "ok", "database": "ok"}
+    health = demo_client.get("/marketplace/healthz").json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    assert set(health["delivery"]) == {"relevance_model", "residents_ranked_ahead"}
     assert demo_client.get("/marketplace/static/portal.css").status_code == 200
 
 
@@ -59,3 +63,24 @@ def test_feed_follows_the_residents_language_not_the_browsers(demo_client: TestC
     page = demo_client.get("/?resident=resident-000002", headers={"accept-language": "en-US,en"})
     assert "あなたへのおすすめ" in page.text
     assert "Recommended for you" not in page.text
+
+
+def test_the_feed_is_answered_on_the_hosts_fast_lane(
+    demo_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routed: list[str] = []
+    original = Mount.handle
+
+    async def through_the_mount(self: Mount, scope: Scope, receive: Receive, send: Send) -> None:
+        routed.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(Mount, "handle", through_the_mount)
+    feed = demo_client.get("/marketplace/api/feed?limit=5")
+    assert feed.status_code == 200 and len(feed.json()["items"]) == 5
+    assert len(feed.headers.get_list("content-security-policy")) == 1
+    assert routed == []  # neither the host's router nor the mount saw it
+    assert demo_client.get("/marketplace/healthz").status_code == 200
+    assert routed == ["/marketplace/healthz"]
+    assert demo_client.get("/marketplace/api/feed?limit=0").status_code == 422
+    assert demo_client.post("/marketplace/api/feed").status_code in (403, 405)

@@ -89,3 +89,33 @@ def test_remembered_live_bookings_still_check_each_viewers_targeting() -> None:
     younger = Audience("r2", "20-29", "single", "ohto", (), consent=True)
     assert d.pick(candidates, younger, frozenset(), NOW) is None
     assert d.pick(candidates, ANONYMOUS, frozenset(), NOW) is None
+
+
+def test_caps_start_afresh_at_midnight_in_tokyo_not_in_utc() -> None:
+    d = decider(cap=1)
+    booking = ad(1, share=1.0)
+    midnight_tokyo = START + timedelta(days=1)  # START is 00:00 in Tokyo (15:00 UTC)
+    assert d.pick([booking], PERSON, frozenset(), midnight_tokyo - timedelta(seconds=1))
+    assert (
+        d.pick([booking], PERSON, frozenset(), midnight_tokyo - timedelta(microseconds=1)) is None
+    )
+    assert d.pick([booking], PERSON, frozenset(), midnight_tokyo) == booking  # a new Tokyo day
+    assert d.pick([booking], PERSON, frozenset(), midnight_tokyo + timedelta(hours=8)) is None
+    assert d.pick([booking], PERSON, frozenset(), midnight_tokyo + timedelta(hours=24)) == booking
+
+
+def test_reach_is_remembered_per_profile_never_across_profiles() -> None:
+    d = decider(cap=100)
+    in_ohto = ad(1, share=1.0, targeting=parse_targeting({"districts": ["ohto"]}))
+    likes_snow = ad(2, share=1.0, targeting=parse_targeting({"interests": ["除雪"]}))
+    live = d.live((in_ohto, likes_snow), NOW)
+    neighbour = Audience("r2", "70+", "elderly_only", "ohto", (), consent=True)
+    elsewhere = Audience("r3", "70+", "elderly_only", "minato", ("除雪",), consent=True)
+    withheld = Audience("r4", "70+", "elderly_only", "ohto", ("除雪",), consent=False)
+    for _ in range(2):  # the second time from what was remembered
+        assert live.reaching(PERSON) == (in_ohto, likes_snow)
+        assert live.reaching(neighbour) == (in_ohto,)
+        assert live.reaching(elsewhere) == (likes_snow,)
+        assert live.reaching(withheld) == live.reaching(ANONYMOUS) == ()
+    same_profile = Audience("r5", "70+", "elderly_only", "ohto", ("除雪",), consent=True)
+    assert live.reaching(same_profile) is live.reaching(PERSON)

@@ -149,7 +149,9 @@ def test_feeds_ranked_ahead_are_the_feeds_ranked_on_first_visit(
     on_demand = service(world_engine, tmp_path / "demand", on_demand_scorer)
     precompute = ResidentPrecompute(ahead, make_session_factory(world_engine))
     consenting = sum(r.personalization_consent for r in city)
+    assert not precompute.is_current()
     assert precompute.run_if_changed() == consenting
+    assert precompute.is_current()
     assert precompute.run_if_changed() == 0  # nothing changed since
     ahead_scorer.single_calls = 0  # the ads' reference percentiles were worked out meanwhile
 
@@ -173,7 +175,9 @@ def test_feeds_ranked_ahead_are_the_feeds_ranked_on_first_visit(
 
     # A new model: the values depend on it, so they are worked out again.
     ahead.use_scorer(ahead_scorer, AdRelevance(ahead_scorer, []), "tag_profile")
+    assert not precompute.is_current()
     assert precompute.run_if_changed() == consenting
+    assert precompute.is_current()
     ahead.stop()
     on_demand.stop()
 

@@ -23,6 +23,18 @@ def test_tokens_round_trip_per_purpose() -> None:
         signer.read_click(signer.impression_token(OFFER, NOW), NOW)
 
 
+def test_an_offers_two_tokens_are_issued_together_each_for_its_own_purpose() -> None:
+    signer = TokenSigner("k" * 40)
+    impression, click = signer.tokens(OFFER, NOW)
+    assert (impression, click) == (
+        signer.impression_token(OFFER, NOW),
+        signer.click_token(OFFER, NOW),
+    )
+    assert signer.read_impression(impression, NOW) == signer.read_click(click, NOW) == OFFER
+    with pytest.raises(TrackingTokenError, match="signature"):
+        signer.read_impression(click, NOW)
+
+
 @pytest.mark.parametrize(
     "mutate",
     [
