@@ -30,9 +30,9 @@ from marketplace.delivery.serving import (
     ARTICLE_PROPERTIES,
     EMPTY,
     Snapshot,
-    load_shared_counts,
     load_snapshot,
 )
+from marketplace.delivery.shared_counts import SharedCountsReader
 from marketplace.delivery.tracking import (
     OfferToken,
     TokenSigner,
@@ -53,9 +53,6 @@ MAX_FEED_LIMIT = 50
 SHORT_RANKING = 20
 PRECOMPUTE_CHUNK = 2_000
 SLOT_SHAPES = 1_024
-# Other workers' per-resident caps are read less often than pacing counts: a cap may be
-# exceeded across workers for at most this long, pacing never drifts for long.
-CAPS_REFRESH_SECONDS = 10.0
 
 
 class TrackingRefused(Exception):
@@ -128,7 +125,7 @@ class DeliveryService:
         self.last_refresh_error: str | None = None
         self.relevance_model = "loading"
         self._scorer_version = 0
-        self._next_caps = 0.0
+        self._shared_counts = SharedCountsReader(writer.worker_id)
         self._rules_for: tuple[Mapping[int, int], FeedRules] | None = None
         self._slot_shapes: dict[tuple[object, ...], dict[int, int]] = {}
         self._ranked: OrderedDict[tuple[object, ...], tuple[FeedArticle, ...]] = OrderedDict()
@@ -150,17 +147,10 @@ class DeliveryService:
     def refresh(self, now: datetime | None = None) -> bool:
         """Reload the snapshot and the other workers' counts; keep the old ones on failure."""
         now = now or utcnow()
-        refresh_caps = time.monotonic() >= self._next_caps
         try:
             with self.session_factory() as session:
                 snapshot = load_snapshot(session, now, self.rules.ad_positions)
-                shared = load_shared_counts(
-                    session,
-                    self.writer.worker_id,
-                    snapshot.bookings,
-                    now,
-                    previous=None if refresh_caps else self.ledger.shared,
-                )
+                shared = self._shared_counts.read(session, snapshot.bookings, now)
         except Exception as exc:  # a database outage must not stop the feed
             self.last_refresh_error = str(exc)
             log.warning("delivery refresh failed, serving the previous snapshot: %s", exc)
@@ -174,8 +164,6 @@ class DeliveryService:
             )
         self.snapshot = snapshot
         self.ledger.shared = shared
-        if refresh_caps:
-            self._next_caps = time.monotonic() + CAPS_REFRESH_SECONDS
         self.last_refresh_error = None
         return True
 

@@ -1,23 +1,21 @@
 """Reading what delivery serves from the database into immutable in-memory snapshots.
 
-The feed never queries the database to rank: a refresh loop calls `load_snapshot` and
-`load_shared_counts` every few seconds and swaps the results in. These are the only queries.
+The feed never queries the database to rank: a refresh loop calls `load_snapshot` (and reads
+the other workers' counts, shared_counts.py) every few seconds and swaps the results in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.articles.services import PRIORITY_ORDER
 from marketplace.calendar import start_of_tokyo_day, tokyo_date, week_start
-from marketplace.delivery.decision import SharedCounts
-from marketplace.delivery.models import AdOffer, SlotOpportunity
 from marketplace.delivery.relevance import ScoredItem, article_item
 from marketplace.delivery.types import AdCandidate, FeedArticle
 from marketplace.lifecycle import DELIVERABLE_STATUSES, CreativeStatus, PlacementKind
@@ -202,60 +200,3 @@ def extract_tags(text: str, vocabulary: Iterable[str]) -> tuple[str, ...]:
         if not any(tag in longer for longer in kept):
             kept.append(tag)
     return tuple(kept[:MAX_AD_TAGS])
-
-
-def load_shared_counts(
-    session: Session,
-    worker_id: str,
-    bookings: Sequence[AdCandidate],
-    now: datetime,
-    previous: SharedCounts | None = None,
-) -> SharedCounts:
-    """Offers, slots and today's per-resident counts recorded by every other worker."""
-    ids = [b.booking_id for b in bookings]
-    delivered: dict[int, int] = {}
-    if ids:
-        delivered = {
-            int(booking): int(count)
-            for booking, count in session.execute(
-                select(AdOffer.booking_id, func.count())
-                .where(AdOffer.booking_id.in_(ids), AdOffer.worker_id != worker_id)
-                .group_by(AdOffer.booking_id)
-            ).tuples()
-        }
-    opportunities: dict[int, int] = {}
-    windows: dict[tuple[int, datetime, datetime], int] = {}
-    for booking in bookings:
-        key = (booking.placement_id, booking.starts_at, booking.ends_at)
-        if key not in windows:
-            windows[key] = int(
-                session.scalar(
-                    select(func.coalesce(func.sum(SlotOpportunity.slots), 0)).where(
-                        SlotOpportunity.placement_id == booking.placement_id,
-                        SlotOpportunity.hour_start >= booking.starts_at,
-                        SlotOpportunity.hour_start < booking.ends_at,
-                        SlotOpportunity.worker_id != worker_id,
-                    )
-                )
-                or 0
-            )
-        opportunities[booking.booking_id] = windows[key]
-    day = tokyo_date(now)
-    if previous is not None and previous.day == day:
-        caps = previous.caps  # per-resident caps refresh less often (see DeliveryService)
-    else:
-        caps = _caps(session, worker_id, day)
-    return SharedCounts(delivered=delivered, opportunities=opportunities, day=day, caps=caps)
-
-
-def _caps(session: Session, worker_id: str, day: date) -> dict[tuple[str, int], int]:
-    rows = session.execute(
-        select(AdOffer.resident_key, AdOffer.booking_id, func.count())
-        .where(
-            AdOffer.offered_at >= start_of_tokyo_day(day),
-            AdOffer.worker_id != worker_id,
-            AdOffer.resident_key.is_not(None),
-        )
-        .group_by(AdOffer.resident_key, AdOffer.booking_id)
-    ).tuples()
-    return {(str(key), int(booking)): int(count) for key, booking, count in rows}

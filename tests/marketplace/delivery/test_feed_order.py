@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from marketplace.delivery.service import DeliveryService
 from marketplace.delivery.serving import Snapshot
 from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.types import ANONYMOUS, Audience, FeedArticle
+from marketplace.delivery.writer import EventWriter
 from marketplace.vocab import ArticlePriority
 from tests.marketplace.delivery.factories import START, ad
 
@@ -39,8 +41,9 @@ def snapshot(seed: int) -> Snapshot:
 
 
 def service() -> DeliveryService:
-    # Ranking touches neither the database nor the writer.
-    return DeliveryService(None, None, TokenSigner("s" * 40), "r" * 40, UniformScorer())  # type: ignore[arg-type]
+    # Ranking touches neither the database nor the writer's queue.
+    writer = EventWriter(None, Path("unused"))  # type: ignore[arg-type]
+    return DeliveryService(None, writer, TokenSigner("s" * 40), "r" * 40, UniformScorer())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("seed", range(40))

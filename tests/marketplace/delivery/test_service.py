@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -7,10 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from marketplace.db import make_engine, make_session_factory
+from marketplace.db import make_engine, make_session_factory, utcnow
 from marketplace.delivery.models import AdOffer, SlotOpportunity
 from marketplace.delivery.relevance import UniformScorer
 from marketplace.delivery.service import DeliveryService
+from marketplace.delivery.shared_counts import SETTLE_SECONDS
 from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.types import Audience
 from marketplace.delivery.writer import EventWriter
@@ -37,11 +39,13 @@ def test_two_workers_agree_on_pacing_through_the_database(world: World, tmp_path
     # Uneven load: worker a serves three feeds for every one of b's.
     for n in range(600):
         service = workers[0] if n % 4 else workers[1]
-        service.feed(Audience(f"res-{n % 97}", consent=False), 10)
+        # Many residents: their daily caps never bind, so the shares are reachable.
+        service.feed(Audience(f"res-{n % 997}", consent=False), 10)
         if n % 25 == 0:
             for w in workers:
                 assert w.writer.flush()
-                w.refresh()
+                # Other workers' offers are read once they have settled: as if that long later.
+                w.refresh(utcnow() + timedelta(seconds=SETTLE_SECONDS))
     for w in workers:
         w.stop()
     with Session(world.engine) as session:
