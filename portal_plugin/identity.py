@@ -14,7 +14,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from marketplace.keyed_hash import HmacSha256
 from marketplace.vocab import DISTRICTS, INTERESTS, AgeBand, Household, Language
@@ -112,18 +112,33 @@ def verify_token(secret: str, token: str, now: float | None = None) -> ResidentI
     return _identity_from_payload(payload)
 
 
+# Value -> member: a dict lookup, where calling the enum costs a microsecond per feed.
+_AGE_BANDS: dict[object, AgeBand] = {m.value: m for m in AgeBand}
+_HOUSEHOLDS: dict[object, Household] = {m.value: m for m in Household}
+_LANGUAGES: dict[object, Language] = {m.value: m for m in Language}
+E = TypeVar("E")
+
+
+def _member(members: dict[object, E], value: object, kind: str) -> E | None:
+    if value is None:
+        return None
+    try:
+        return members[value]
+    except (KeyError, TypeError):  # TypeError: an unhashable value such as a list
+        raise InvalidIdentityToken(
+            f"unknown profile value: {value!r} is not a valid {kind}"
+        ) from None
+
+
 def _identity_from_payload(payload: dict[str, Any]) -> ResidentIdentity:
     subject = payload.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > 64:
         raise InvalidIdentityToken("token has no resident id")
-    try:
-        age = AgeBand(payload["age"]) if payload.get("age") is not None else None
-        household = Household(payload["hh"]) if payload.get("hh") is not None else None
-        language = Language(payload.get("lang") or Language.JA.value)
-    except ValueError as exc:
-        raise InvalidIdentityToken(f"unknown profile value: {exc}") from None
+    age = _member(_AGE_BANDS, payload.get("age"), "AgeBand")
+    household = _member(_HOUSEHOLDS, payload.get("hh"), "Household")
+    language = _member(_LANGUAGES, payload.get("lang") or None, "Language") or Language.JA
     district = payload.get("dist")
-    if district is not None and district not in DISTRICTS:
+    if district is not None and (not isinstance(district, str) or district not in DISTRICTS):
         raise InvalidIdentityToken(f"unknown district {district!r}")
     interests = payload.get("int") or []
     if not isinstance(interests, list) or any(i not in INTERESTS for i in interests):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Generic, TypeVar
 from urllib.parse import parse_qsl
 
@@ -129,13 +130,32 @@ _ad_fixed_json = EncodedOnce[AdCandidate](
 )
 
 
+@lru_cache(maxsize=64)
+def _json_text(text: str) -> str:
+    """A string's JSON encoding without its quotes (for the mount prefix, a handful of them)."""
+    return json.dumps(text)[1:-1]
+
+
+@lru_cache(maxsize=64)
+def _feed_head(personalized: bool, ads_suppressed: bool, model: str) -> str:
+    head = {
+        "personalized": personalized,
+        "ads_suppressed": ads_suppressed,
+        "relevance_model": model,
+    }
+    return json.dumps(head, separators=(",", ":"))[:-1] + ',"items":['
+
+
 def ad_json(prefix: str, item: ServedAd) -> str:
-    """An ad's JSON: its fixed fields encoded once, then this offer's position and tokens."""
-    click = json.dumps(f"{prefix}/c/{item.click_token}")
-    impression = json.dumps(f"{prefix}/i/{item.impression_token}")
+    """An ad's JSON: its fixed fields encoded once, then this offer's position and tokens.
+
+    Tracking tokens are hex, digits, dots and URL-safe base64: nothing JSON would escape.
+    """
+    urls = _json_text(prefix)
     return (
         f'{_ad_fixed_json(item.slot.ad)[:-1]},"position":{item.slot.position:d},'
-        f'"click_url":{click},"impression_url":{impression}}}'
+        f'"click_url":"{urls}/c/{item.click_token}",'
+        f'"impression_url":"{urls}/i/{item.impression_token}"}}'
     )
 
 
@@ -146,15 +166,7 @@ def feed_body(request: Request, feed: ServedFeed, model: str) -> bytes:
         ad_json(prefix, item) if isinstance(item, ServedAd) else article_json(item)
         for item in feed.items
     )
-    head = json.dumps(
-        {
-            "personalized": feed.personalized,
-            "ads_suppressed": feed.ads_suppressed,
-            "relevance_model": model,
-        },
-        separators=(",", ":"),
-    )
-    return f'{head[:-1]},"items":[{items}]}}'.encode()
+    return f"{_feed_head(feed.personalized, feed.ads_suppressed, model)}{items}]}}".encode()
 
 
 def feed_limit(query_string: bytes) -> int:

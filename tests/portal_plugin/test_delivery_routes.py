@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,19 +10,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from marketplace.audit import Actor
+from marketplace.delivery.feed_policy import AdSlot
 from marketplace.delivery.models import AdClick, AdImpression, AdOffer
-from marketplace.delivery.service import DeliveryService
+from marketplace.delivery.service import DeliveryService, ServedAd, ServedFeed
 from marketplace.delivery.tracking import OfferToken, TokenSigner
 from marketplace.lifecycle import ActorKind
 from marketplace.switches import set_disaster_mode
 from portal_plugin.app import create_app
 from portal_plugin.delivery_runtime import delivery_service
 from portal_plugin.routes import delivery as delivery_routes
-from portal_plugin.routes.delivery import DEFAULT_LIMIT, LimitError, feed_limit
+from portal_plugin.routes.delivery import DEFAULT_LIMIT, LimitError, feed_body, feed_limit
 from tests.conftest import TEST_SECRET_KEY, make_settings
+from tests.marketplace.delivery import factories
 from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
@@ -179,3 +183,22 @@ def test_the_feed_limit_is_read_from_the_raw_query_string() -> None:
     long_query = b"limit=9&pad=" + b"x" * 500
     assert feed_limit(long_query) == 9
     assert long_query not in delivery_routes._limits  # only short query strings are kept
+
+
+@pytest.mark.parametrize("prefix", ["", "/marketplace", '/広告"\\\\x'])
+def test_the_feed_body_is_valid_json_whatever_the_mount_prefix(prefix: str) -> None:
+    signer = TokenSigner("k" * 40)
+    ad = factories.ad(7, headline='「秋」の"限定"メニュー\\n')
+    impression, click = signer.tokens(OfferToken("ab" * 16, 7, 7, "cd" * 16))
+    served = ServedFeed(
+        items=(factories.article(1), ServedAd(AdSlot(ad, 2, "ab" * 16), impression, click)),
+        personalized=True,
+        ads_suppressed=False,
+    )
+    request = Request({"type": "http", "root_path": prefix, "headers": []})
+    body = json.loads(feed_body(request, served, 'model "x"'))
+    assert body["relevance_model"] == 'model "x"' and body["personalized"] is True
+    assert [item["type"] for item in body["items"]] == ["article", "ad"]
+    assert body["items"][1]["headline"] == ad.headline
+    assert body["items"][1]["click_url"] == f"{prefix}/c/{click}"
+    assert body["items"][1]["impression_url"] == f"{prefix}/i/{impression}"

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from marketplace.vocab import AgeBand, Household
+from marketplace.vocab import AgeBand, Household, Language
 from portal_plugin.identity import (
     InvalidIdentityToken,
     ResidentIdentity,
+    _b64encode,
+    _signature,
     mint_token,
     verify_token,
 )
@@ -57,3 +62,40 @@ def test_future_issue_time_is_refused() -> None:
     token = mint_token(SECRET, ALICE, now=2_000_000)
     with pytest.raises(InvalidIdentityToken, match="future"):
         verify_token(SECRET, token, now=1_000_000)
+
+
+def signed(payload: dict[str, object]) -> str:
+    """A token for any payload, signed with the right secret (so only the payload is wrong)."""
+    part = _b64encode(
+        json.dumps({"sub": "r1", "iat": 1_000_000, "exp": 1_000_600, **payload}).encode()
+    )
+    return f"{part}.{_signature(SECRET, part)}"
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"age": "31-39"}, "'31-39' is not a valid AgeBand"),
+        ({"age": 30}, "30 is not a valid AgeBand"),
+        ({"age": ["30-39"]}, "is not a valid AgeBand"),
+        ({"hh": "commune"}, "'commune' is not a valid Household"),
+        ({"lang": "fr"}, "'fr' is not a valid Language"),
+        ({"lang": {"x": 1}}, "is not a valid Language"),
+        ({"dist": ["tsuruga"]}, "unknown district"),
+        ({"dist": "atlantis"}, "unknown district"),
+        ({"int": ["gambling"]}, "unknown interest"),
+    ],
+)
+def test_profile_values_outside_the_vocabularies_are_refused(
+    payload: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(InvalidIdentityToken, match=re.escape(reason)):
+        verify_token(SECRET, signed(payload), now=1_000_100)
+
+
+def test_missing_profile_values_are_unknown_and_the_language_defaults_to_japanese() -> None:
+    identity = verify_token(SECRET, signed({"lang": ""}), now=1_000_100)
+    assert identity.age_band is None and identity.household is None and identity.district is None
+    assert identity.language is Language.JA
+    english = verify_token(SECRET, signed({"lang": "en", "age": "70+"}), now=1_000_100)
+    assert english.language is Language.EN and english.age_band is AgeBand.AGE_70_PLUS
