@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Engine
 
 from marketplace.db import make_engine
+from marketplace.delivery import writer as writer_module
 from marketplace.delivery.events import Batch, OfferEvent, OpportunityEvent, TrackedEvent, new_id
 from marketplace.delivery.models import AdClick, AdImpression, AdOffer, SlotOpportunity
 from marketplace.delivery.writer import EventWriter
@@ -197,3 +200,16 @@ def test_spooled_batches_round_trip() -> None:
     again = Batch.from_json(batch.to_json())
     assert again.offers == batch.offers and again.tracked == batch.tracked
     assert again.opportunities == batch.opportunities and again.batch_id == batch.batch_id
+
+
+def test_the_writers_column_lists_are_the_tables_and_the_events_fields() -> None:
+    def columns(model: Any) -> set[str]:
+        return {c.name for c in model.__table__.columns}
+
+    assert set(writer_module.OFFER_COLUMNS) == columns(AdOffer)
+    assert set(writer_module.TRACKED_COLUMNS) == columns(AdImpression) == columns(AdClick)
+    assert set(writer_module.OPPORTUNITY_COLUMNS) == columns(SlotOpportunity)
+    offer_fields = [f.name for f in dataclasses.fields(OfferEvent)]
+    assert offer_fields == ["offer_id", *writer_module.OFFER_COLUMNS[1:]]
+    tracked_fields = [f.name for f in dataclasses.fields(TrackedEvent)]
+    assert tracked_fields == ["kind", *writer_module.TRACKED_COLUMNS]
