@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,10 @@ from analytics.retention import forget_resident, purge_raw_events, resident_key,
 from analytics.shop_report_source import load_shop_report
 from marketplace.calendar import TOKYO
 from marketplace.delivery.models import AdImpression, AdOffer
+from marketplace.delivery.relevance import UniformScorer
 from marketplace.delivery.service import DeliveryService
+from marketplace.delivery.tracking import TokenSigner
+from marketplace.delivery.writer import EventWriter
 from marketplace.models import Resident
 from tests.analytics.world import book, deliver, shop
 from tests.conftest import TEST_IDENTITY_SECRET
@@ -25,9 +28,17 @@ def _key(external_id: str) -> str:
     return resident_key(TEST_IDENTITY_SECRET, external_id)
 
 
-def test_resident_key_matches_delivery() -> None:
-    service = SimpleNamespace(_resident_secret=TEST_IDENTITY_SECRET.encode())
-    assert DeliveryService.resident_key(service, "resident-1") == _key("resident-1")  # type: ignore[arg-type]
+def test_resident_key_matches_delivery(tmp_path: Path) -> None:
+    writer = EventWriter(None, tmp_path)  # type: ignore[arg-type]  # never started
+    service = DeliveryService(
+        None,  # type: ignore[arg-type]
+        writer,
+        TokenSigner("t" * 40),
+        TEST_IDENTITY_SECRET,
+        UniformScorer(),
+    )
+    for external_id in ("resident-1", "resident-000042", "住民-7"):
+        assert service.resident_key(external_id) == _key(external_id)
 
 
 def _world(session: Session) -> tuple[int, datetime]:
