@@ -66,19 +66,18 @@ class Scorer:
 
     def item_matrix(self, item_ids: list[str]) -> np.ndarray:
         """[embedding | bias] rows for known item ids, in the given order."""
-        positions = self._item_index.get_indexer(pd.Index(item_ids, dtype=object))
-        if (positions < 0).any():
-            missing = item_ids[int(np.flatnonzero(positions < 0)[0])]
-            raise KeyError(f"item_id {missing!r} is unknown to model {self.version}")
-        return self._items[positions]
+        return self._items[self._known_positions(item_ids)]
 
     def item_popularity(self, item_ids: list[str]) -> np.ndarray:
         """The non-personalised score (popularity) of known item ids, in the given order."""
+        return self._popularity[self._known_positions(item_ids)]
+
+    def _known_positions(self, item_ids: list[str]) -> np.ndarray:
         positions = self._item_index.get_indexer(pd.Index(item_ids, dtype=object))
         if (positions < 0).any():
             missing = item_ids[int(np.flatnonzero(positions < 0)[0])]
             raise KeyError(f"item_id {missing!r} is unknown to model {self.version}")
-        return self._popularity[positions]
+        return positions
 
     def _from_features(
         self, features: Sequence[str], index: Mapping[str, int], emb: np.ndarray, bias: np.ndarray

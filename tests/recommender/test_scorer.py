@@ -149,3 +149,15 @@ def test_artifact_recommender_ranks_like_the_model_it_came_from(
     cold = frozen.recommend(["new-family"], 5, user_features=COLD_FAMILY)
     expected = fitted.recommend(["new-family"], 5, user_features=COLD_FAMILY)
     assert list(cold.item_id) == list(expected.item_id)
+
+
+def test_item_popularity_follows_the_asked_order_and_refuses_unknown_items(
+    scorer: Scorer,
+) -> None:
+    ids = [str(i) for i in scorer.item_ids[:3]]
+    forward, backward = scorer.item_popularity(ids), scorer.item_popularity(ids[::-1])
+    assert forward.tolist() == backward.tolist()[::-1]
+    by_rank = {r.item_id: r.score for r in scorer.top_k(None, scorer.n_items, consent=False)}
+    assert forward.tolist() == pytest.approx([by_rank[i] for i in ids])
+    with pytest.raises(KeyError, match="nope"):
+        scorer.item_popularity([ids[0], "nope"])
