@@ -25,7 +25,7 @@ from marketplace.vocab import DISTRICTS, GADGETS
 from portal_plugin.app import create_app
 from portal_plugin.fast_path import PluginFastLane
 from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
-from portal_plugin.process_memory import cap_malloc_arenas, tune_garbage_collector
+from portal_plugin.process_memory import cap_malloc_arenas
 from portal_plugin.security.headers import SecurityHeadersMiddleware
 from portal_plugin.settings import Settings, load_settings
 
@@ -128,5 +128,4 @@ def create_demo_app(settings: Settings) -> Starlette:
 def create_demo_app_from_environment() -> Starlette:
     """The demo portal as uvicorn's workers build it: one long-running process each."""
     cap_malloc_arenas()
-    tune_garbage_collector()
     return create_demo_app(load_settings())

@@ -35,21 +35,3 @@ def test_a_malformed_setting_is_refused_with_a_clear_error() -> None:
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env)
     assert result.returncode != 0
     assert "MALLOC_ARENA_MAX must be a positive whole number, not 'two'" in result.stderr
-
-
-def test_every_demo_worker_sets_the_collectors_cadence() -> None:
-    script = (
-        "import gc\n"
-        "from portal_plugin.demo import app\n"
-        "from portal_plugin.process_memory import GC_THRESHOLDS\n"
-        "app.create_demo_app = lambda settings: None\n"
-        "app.load_settings = lambda: None\n"
-        "print(gc.get_threshold() != GC_THRESHOLDS)\n"
-        "app.create_demo_app_from_environment()\n"
-        "print(gc.get_threshold() == GC_THRESHOLDS)\n"
-    )
-    env = {"PATH": "/usr/bin:/bin"}
-    output = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
-    ).stdout.split()
-    assert output == ["True", "True"]
