@@ -171,8 +171,8 @@ def _load_relevance(
         log.exception("delivery relevance not loaded; ads are paced without relevance")
     while True:
         try:
-            if precompute.run_if_changed():
-                freeze_long_lived_objects()  # the rankings and relevance just worked out
+            # The rankings and relevance just worked out are long-lived: frozen, like the model.
+            precompute.run_if_changed(then=freeze_long_lived_objects)
         except Exception:  # first feeds are then ranked on the request path, as before
             if service.stopped:
                 return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -81,8 +82,11 @@ class ResidentPrecompute:
         """Whether the values worked out ahead match the articles, scorer and ads serving now."""
         return self._done_for is not None and self._done_for == self.state()
 
-    def run_if_changed(self) -> int:
-        """Precompute when something they depend on changed; returns residents ranked."""
+    def run_if_changed(self, then: Callable[[], object] | None = None) -> int:
+        """Precompute when something they depend on changed; returns residents ranked.
+
+        `then` runs after a precompute and before it counts as current (`is_current`).
+        """
         if self.service.relevance_model == "loading":
             return 0
         state = self.state()
@@ -92,6 +96,8 @@ class ResidentPrecompute:
         with self.session_factory() as session:
             audiences = known_residents(session)
         ranked = self.service.precompute(audiences)
+        if then is not None:
+            then()
         self._done_for = state
         log.info(
             "ranked articles and ads ahead for %d residents in %.1f s",
