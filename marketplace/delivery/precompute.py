@@ -95,7 +95,9 @@ class ResidentPrecompute:
         started = time.monotonic()
         with self.session_factory() as session:
             audiences = known_residents(session)
-        ranked = self.service.precompute(audiences)
+        # Only the live ads changed (a booking started or ended): the rankings still hold.
+        articles = self._done_for is None or self._done_for[:2] != state[:2]
+        ranked = self.service.precompute(audiences, articles=articles)
         if then is not None:
             then()
         self._done_for = state

@@ -314,12 +314,13 @@ class DeliveryService:
             self._ranked.popitem(last=False)
         return ranked
 
-    def precompute(self, audiences: Sequence[Audience]) -> int:
+    def precompute(self, audiences: Sequence[Audience], *, articles: bool = True) -> int:
         """Rank the articles and score the live ads for known residents ahead of their visits.
 
         What a resident's first feed would work out one by one (a scoring pass over the
         articles and the ads), done in bulk for many residents: a few vectorised products
-        instead of one per first visit. Returns how many residents were ranked.
+        instead of one per first visit. `articles=False` scores the ads only (the rankings
+        depend on the articles and the model alone). Returns how many residents were done.
         """
         snapshot = self.snapshot
         version = self._scorer_version  # before the scorer: see `_rank_articles`
@@ -329,7 +330,7 @@ class DeliveryService:
         if not viewers or not regular:
             return 0
         depth = ranking_depth(DEFAULT_FEED_LIMIT)
-        for start in range(0, len(viewers), PRECOMPUTE_CHUNK):
+        for start in range(0, len(viewers) if articles else 0, PRECOMPUTE_CHUNK):
             chunk = viewers[start : start + PRECOMPUTE_CHUNK]
             top = top_indices(score_many(scorer, chunk, snapshot.regular_items), depth)
             for audience, row in zip(chunk, top, strict=True):

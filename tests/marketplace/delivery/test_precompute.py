@@ -32,12 +32,14 @@ class CountingScorer:
     def __init__(self, inner: TagProfileScorer) -> None:
         self.inner = inner
         self.single_calls = 0
+        self.bulk_items: list[str] = []  # the kind of items ("article", "ad") of each bulk call
 
     def score(self, audience: Audience, items: list[ScoredItem]) -> list[float]:
         self.single_calls += 1
         return self.inner.score(audience, items)
 
     def score_many(self, audiences: list[Audience], items: list[ScoredItem]) -> object:
+        self.bulk_items.append(items[0].item_id.split(":")[0] if items else "")
         return self.inner.score_many(audiences, items)
 
 
@@ -173,11 +175,30 @@ def test_feeds_ranked_ahead_are_the_feeds_ranked_on_first_visit(
     assert len(articles_of(long_feed)) == 28
     assert ahead_scorer.single_calls == 1
 
+    # Only the live ads changed: the ads are scored again, the articles are not re-ranked.
+    asked: list[bool] = []
+    original = ahead.precompute
+
+    def recording(audiences: list[Audience], *, articles: bool = True) -> int:
+        asked.append(articles)
+        return original(audiences, articles=articles)
+
+    ahead.precompute = recording  # type: ignore[method-assign]
+    articles_version, scorer_version, _ = precompute.state()
+    precompute._done_for = (articles_version, scorer_version, frozenset({"ad:gone"}))
+    ahead_scorer.bulk_items.clear()
+    assert precompute.run_if_changed() == consenting and asked == [False]
+    assert ahead_scorer.bulk_items == ["ad"]
+    assert precompute.is_current()
+    assert ahead_scorer.single_calls == 1  # still only the long feed's ranking
+
     # A new model: the values depend on it, so they are worked out again.
     ahead.use_scorer(ahead_scorer, AdRelevance(ahead_scorer, []), "tag_profile")
     assert not precompute.is_current()
     assert precompute.run_if_changed() == consenting
-    assert precompute.is_current()
+    assert precompute.is_current() and asked == [False, True]
+    # The articles ranked again (no reference residents now, so no ad relevance to fill).
+    assert ahead_scorer.bulk_items[1:] == ["article"]
     ahead.stop()
     on_demand.stop()
 
