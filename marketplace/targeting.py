@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final
 
 from marketplace.errors import InvalidInput
@@ -35,9 +36,10 @@ class Targeting:
     districts: frozenset[str] = frozenset()
     interests: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def dimensions(self) -> tuple[str, ...]:
-        """The dimensions that narrow the audience (an empty one means everyone)."""
+        """The dimensions that narrow the audience (an empty one means everyone); asked for
+        every candidate ad of every feed, so worked out once."""
         return tuple(name for name in ALLOWED_VALUES if getattr(self, name))
 
     def to_json(self) -> dict[str, list[str]]:

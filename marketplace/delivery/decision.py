@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from marketplace.calendar import start_of_tokyo_day, tokyo_date
 from marketplace.delivery import pacing
+from marketplace.delivery.reach import ReachIndex
 from marketplace.delivery.relevance import AdRelevance
-from marketplace.delivery.types import AdCandidate, Audience, reaches
+from marketplace.delivery.types import AdCandidate, Audience
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,21 @@ class DeliveryLedger:
 LIVE_CACHE = 256
 # No day yet: an empty range, so the first slot works the day out.
 NO_DAY = (date.min, datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
-REACHING_CACHE = 4096
 
 
 @dataclass(frozen=True)
 class LiveBookings:
     """A placement's live bookings at some moment, and how long that stays true.
 
-    The list only changes when a booking starts or ends, so it is worked out once per
-    snapshot (the candidate tuple) and reused until the next start or end.
+    The list only changes when a booking starts or ends, so it is worked out (and indexed by
+    targeting) once per snapshot (the candidate tuple) and reused until the next start or end.
     """
 
     candidates: Sequence[AdCandidate]  # kept, so the cache key's id() cannot be reused
     live: list[AdCandidate]
-    untargeted: list[bool]  # per live booking: shown to everyone, no targeting to check
+    index: ReachIndex
     valid_from: datetime | None
     valid_until: datetime | None
-    _reaching: dict[object, tuple[AdCandidate, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
 
     @classmethod
     def at(cls, candidates: Sequence[AdCandidate], now: datetime) -> LiveBookings:
@@ -109,7 +106,7 @@ class LiveBookings:
         return cls(
             candidates,
             live,
-            [not c.targeting.dimensions for c in live],
+            ReachIndex(live),
             max((t for t in edges if t <= now), default=None),
             min((t for t in edges if t > now), default=None),
         )
@@ -120,27 +117,8 @@ class LiveBookings:
         )
 
     def reaching(self, audience: Audience) -> tuple[AdCandidate, ...]:
-        """The live bookings whose targeting reaches this viewer (see `reaches`).
-
-        Remembered per profile (age band, household, district, interests): many residents
-        share one, and the answer only depends on it.
-        """
-        profile = (
-            (audience.age_band, audience.household, audience.district, audience.interests)
-            if audience.personalized
-            else None
-        )
-        found = self._reaching.get(profile)
-        if found is None:
-            found = tuple(
-                c
-                for c, everyone in zip(self.live, self.untargeted, strict=True)
-                if everyone or (profile is not None and reaches(c.targeting, audience))
-            )
-            if len(self._reaching) >= REACHING_CACHE:
-                self._reaching.clear()
-            self._reaching[profile] = found
-        return found
+        """The live bookings whose targeting reaches this viewer (see `reaches`)."""
+        return self.index.reaching(audience)
 
 
 @dataclass
