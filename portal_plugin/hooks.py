@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from starlette.requests import Request
 
-from portal_plugin.identity import HEADER, InvalidIdentityToken, ResidentIdentity, verify_token
+from portal_plugin.identity import HEADER, InvalidIdentityToken, ResidentIdentity, VerifiedTokens
 from portal_plugin.settings import Settings
 
 
@@ -30,13 +30,14 @@ class PortalHooks:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._tokens = VerifiedTokens(settings.portal_identity_secret)
 
     def resolve_resident(self, request: Request) -> ResidentIdentity | None:
         """Who the resident is: None when anonymous; raises InvalidIdentityToken when untrusted."""
         token = request.headers.get(HEADER)
         if token is None:
             return None
-        return verify_token(self.settings.portal_identity_secret, token.strip())
+        return self._tokens.verify(token.strip())
 
     def authenticate_article_push(self, request: Request) -> bool:
         """Whether a request to the article push API carries the host CMS's API key."""

@@ -12,6 +12,7 @@ import base64
 import hmac
 import json
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -87,6 +88,13 @@ def mint_token(
 
 def verify_token(secret: str, token: str, now: float | None = None) -> ResidentIdentity:
     """Return the identity in `token`, or raise `InvalidIdentityToken` saying why not."""
+    return verified_until(secret, token, now)[0]
+
+
+def verified_until(
+    secret: str, token: str, now: float | None = None
+) -> tuple[ResidentIdentity, int]:
+    """The identity in `token` and the Unix time it expires at; `InvalidIdentityToken`."""
     if len(token) > MAX_TOKEN_BYTES:
         raise InvalidIdentityToken("token too long")
     payload_part, dot, signature = token.partition(".")
@@ -109,7 +117,41 @@ def verify_token(secret: str, token: str, now: float | None = None) -> ResidentI
         raise InvalidIdentityToken("token expired")
     if issued > current + _CLOCK_SKEW_SECONDS:
         raise InvalidIdentityToken("token issued in the future")
-    return _identity_from_payload(payload)
+    return _identity_from_payload(payload), expires
+
+
+# A worker's distinct residents over a token's lifetime, with room to spare: at most ~20 MB.
+VERIFIED_TOKENS = 32_768
+
+
+class VerifiedTokens:
+    """`verify_token` for one secret, each token checked once and remembered until it expires.
+
+    A host sends a resident's token with every request of a page (the feed, its pixel, the
+    fragment) and may keep it for its whole lifetime: the signature, the JSON and the profile
+    checks need only run the first time, since nothing in a token can change. An expired token
+    is checked (and refused) afresh; refusals are never remembered. The oldest entries make
+    room for new ones.
+    """
+
+    def __init__(self, secret: str, size: int = VERIFIED_TOKENS) -> None:
+        self.secret = secret
+        self._size = size
+        self._known: OrderedDict[str, tuple[ResidentIdentity, int]] = OrderedDict()
+
+    def verify(self, token: str, now: float | None = None) -> ResidentIdentity:
+        current = now if now is not None else time.time()
+        known = self._known.get(token)
+        if known is not None and current <= known[1]:
+            return known[0]
+        identity, expires = verified_until(self.secret, token, current)
+        self._known[token] = (identity, expires)
+        if len(self._known) > self._size:
+            self._known.popitem(last=False)
+        return identity
+
+    def __len__(self) -> int:
+        return len(self._known)
 
 
 # Value -> member: a dict lookup, where calling the enum costs a microsecond per feed.
