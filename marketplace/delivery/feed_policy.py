@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from marketplace.delivery.types import AdCandidate, FeedArticle
 from marketplace.vocab import ArticlePriority
@@ -49,9 +50,9 @@ class FeedRules:
             raise FeedRulesError("max_notices must be 0 or more")
 
 
-@dataclass(frozen=True)
-class AdSlot:
-    """An ad placed in a feed, with the label every ad must carry."""
+class AdSlot(NamedTuple):
+    """An ad placed in a feed, with the label every ad must carry (a named tuple: one or two
+    are built for every feed)."""
 
     ad: AdCandidate
     position: int
@@ -162,7 +163,9 @@ def compose_pinned(
             if slot is not None:
                 assert slot.ad.shop_id not in shops, "pick_ad returned a shop already shown"
                 shops.add(slot.ad.shop_id)
-                items.append(AdSlot(slot.ad, position, slot.offer_id))
+                items.append(
+                    slot if slot.position == position else slot._replace(position=position)
+                )
                 continue
         article = next(remaining, None)
         if article is None:

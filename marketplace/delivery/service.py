@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,8 +64,7 @@ class TrackingRefused(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class ServedAd:
+class ServedAd(NamedTuple):
     slot: AdSlot
     impression_token: str
     click_token: str

@@ -16,7 +16,7 @@ import hmac
 import ipaddress
 import re
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from marketplace.keyed_hash import HmacSha256
 
@@ -41,8 +41,7 @@ class TrackingTokenError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class OfferToken:
+class OfferToken(NamedTuple):
     offer_id: str
     booking_id: int
     creative_version_id: int
