@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -184,21 +185,25 @@ class EventWriter:
     def _insert(
         connection: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
-        """INSERT … ON CONFLICT DO NOTHING through the driver's executemany.
+        """INSERT … ON CONFLICT DO NOTHING, many rows per statement, through the driver.
 
         The ORM-level insert costs tens of microseconds of Python per row, on a thread that
-        shares the GIL with the feed; the driver call with ready tuples costs a few. Values are
-        stored the way SQLAlchemy stores them (UTC timestamps; SQLite keeps them as ISO text,
-        booleans as 0 and 1, which its driver does by itself).
+        shares the GIL with the feed; ready tuples through the driver cost a few. Many rows per
+        statement, because SQLite's driver lets go of the GIL for every statement it steps: one
+        row per statement meant a GIL hand-off with the feed's event loop for every offer.
+        Values are stored the way SQLAlchemy stores them (UTC timestamps; SQLite keeps them as
+        ISO text, booleans as 0 and 1, which its driver does by itself).
         """
         if not rows:
             return
-        marker = "?" if connection.dialect.name == "sqlite" else "%s"
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join([marker] * len(columns))}) ON CONFLICT DO NOTHING"
-        )
-        connection.exec_driver_sql(statement, rows)
+        sqlite = connection.dialect.name == "sqlite"
+        start = 0
+        for size in ROWS_PER_STATEMENT:
+            while len(rows) - start >= size:
+                chunk = rows[start : start + size]
+                statement = _insert_statement(table.name, columns, size, sqlite)
+                connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
+                start += size
 
     # -- spool -------------------------------------------------------------------------------
 
@@ -275,3 +280,19 @@ _offer_values = attrgetter("offer_id", *OFFER_COLUMNS[1:])
 TRACKED_COLUMNS = ("offer_id", "booking_id", "occurred_at", "valid", "invalid_reason", "ip_prefix")
 _tracked_values = attrgetter(*TRACKED_COLUMNS)
 OPPORTUNITY_COLUMNS = ("batch_id", "placement_id", "hour_start", "worker_id", "slots")
+
+
+# Rows per INSERT, largest first: a batch of any size in a few statements of a few shapes,
+# each prepared once by the driver (SQLite and psycopg cache prepared statements by their text).
+# 256 rows of 13 columns bind 3,328 values: within SQLite's limit (32,766) and PostgreSQL's.
+ROWS_PER_STATEMENT = (256, 64, 16, 4, 1)
+
+
+@lru_cache(maxsize=32)
+def _insert_statement(table: str, columns: tuple[str, ...], rows: int, sqlite: bool) -> str:
+    marker = "?" if sqlite else "%s"
+    values = "(" + ", ".join([marker] * len(columns)) + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES {', '.join([values] * rows)} ON CONFLICT DO NOTHING"
+    )

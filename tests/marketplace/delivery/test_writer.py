@@ -94,6 +94,24 @@ def test_batches_are_written_and_idempotent(
     assert counts(engine, booking_id) == (300, 300, 600)
 
 
+def test_a_large_batch_goes_in_few_statements_and_keeps_every_value(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    """333 offers (statements of 256, 64, 4, 4, 4 and 1 rows), one of them twice."""
+    offers = [offer(booking_id) for _ in range(333)]
+    odd = offers[100]._replace(position=8, district="minato", personalized=False, resident_key=None)
+    offers[100] = odd
+    writer.write(Batch.of("w", [*offers, odd, *(impression(o) for o in offers[:5])]))
+    assert counts(engine, booking_id) == (333, 5, 0)
+    with engine.connect() as c:
+        stored = c.execute(select(AdOffer).where(AdOffer.id == odd.offer_id)).one()
+    assert (stored.position, stored.district, stored.personalized, stored.resident_key) == (
+        8, "minato", False, None,
+    )  # fmt: skip
+    assert stored.offered_at.replace(tzinfo=UTC) == AT
+    assert writer_module._insert_statement.cache_info().currsize <= 32
+
+
 def test_graceful_stop_flushes_the_queue(
     writer: EventWriter, engine: Engine, booking_id: int
 ) -> None:
