@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,16 @@ class EventWriter:
     def write(self, batch: Batch) -> None:
         """Write one batch in one transaction; idempotent."""
         with self.engine.begin() as connection:
-            time_value = _sqlite_time if connection.dialect.name == "sqlite" else _postgres_time
+            convert = _sqlite_time if connection.dialect.name == "sqlite" else _postgres_time
+            # The ads of one feed share its moment: each distinct one is converted once.
+            converted: dict[datetime, Any] = {}
+
+            def time_value(moment: datetime) -> Any:
+                found = converted.get(moment)
+                if found is None:
+                    found = converted[moment] = convert(moment)
+                return found
+
             offers = [(*v[:-1], time_value(v[-1])) for v in map(_offer_values, batch.offers)]
             self._insert(connection, AdOffer.__table__, OFFER_COLUMNS, offers)
             self._fault("offers")
@@ -202,7 +212,7 @@ class EventWriter:
             while len(rows) - start >= size:
                 chunk = rows[start : start + size]
                 statement = _insert_statement(table.name, columns, size, sqlite)
-                connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
+                connection.exec_driver_sql(statement, tuple(chain.from_iterable(chunk)))
                 start += size
 
     # -- spool -------------------------------------------------------------------------------
@@ -261,7 +271,8 @@ class EventWriter:
 
 
 def _sqlite_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """As SQLAlchemy stores it in SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" in UTC."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _postgres_time(value: datetime) -> datetime:
