@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from marketplace.delivery.types import AdCandidate, FeedArticle
@@ -63,12 +63,11 @@ class AdSlot(NamedTuple):
         return f"{AD_LABEL} · {self.ad.shop_name}"
 
 
-@dataclass(frozen=True)
-class Feed:
+class Feed(NamedTuple):
     items: tuple[FeedArticle | AdSlot, ...]
     opportunities: int = 0  # ad slots that existed, filled or not (pacing's denominator)
     ads_suppressed: bool = False
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def ads(self) -> list[AdSlot]:

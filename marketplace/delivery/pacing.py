@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_ALPHA = 3.0
 LAG_CAP = 12.0
@@ -71,8 +72,7 @@ class PacingParams:
             raise PacingParamsError("relevance_floor must be within (0, 1]")
 
 
-@dataclass(frozen=True)
-class PaceState:
+class PaceState(NamedTuple):
     """A booking's pacing position: share, slots offered so far (this one included), delivered."""
 
     share: float

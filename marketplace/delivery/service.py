@@ -70,8 +70,7 @@ class ServedAd(NamedTuple):
     click_token: str
 
 
-@dataclass(frozen=True)
-class ServedFeed:
+class ServedFeed(NamedTuple):
     items: tuple[FeedArticle | ServedAd, ...]
     personalized: bool
     ads_suppressed: bool

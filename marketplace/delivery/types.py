@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from marketplace.targeting import Targeting
 from marketplace.vocab import ArticlePriority
 
 
-@dataclass(frozen=True)
-class Audience:
-    """The viewer of one feed. `key` is None for anonymous visitors.
+class Audience(NamedTuple):
+    """The viewer of one feed. `key` is None for anonymous visitors (a named tuple: two are
+    built for every feed).
 
     `key` is what is stored and capped on (a keyed hash in production); `scoring_id` is the id
     the recommender knows the resident by, never stored by delivery.

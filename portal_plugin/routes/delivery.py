@@ -85,7 +85,7 @@ T = TypeVar("T")
 
 
 class EncodedOnce(Generic[T]):
-    """JSON of immutable values (live articles, live ads), encoded once per value.
+    """JSON of immutable values (live articles, live ads), encoded (to UTF-8) once per value.
 
     Found by identity, without hashing the dataclass: the same snapshot objects appear in
     every feed. The value is kept in its entry, so its id cannot be reused meanwhile.
@@ -94,13 +94,15 @@ class EncodedOnce(Generic[T]):
     def __init__(self, fields: Callable[[T], dict[str, object]], size: int = 4096) -> None:
         self._fields = fields
         self._size = size
-        self._encoded: dict[int, tuple[T, str]] = {}
+        self._encoded: dict[int, tuple[T, bytes]] = {}
 
-    def __call__(self, value: T) -> str:
+    def __call__(self, value: T) -> bytes:
         cached = self._encoded.get(id(value))
         if cached is not None and cached[0] is value:
             return cached[1]
-        encoded = json.dumps(self._fields(value), ensure_ascii=False, separators=(",", ":"))
+        encoded = json.dumps(
+            self._fields(value), ensure_ascii=False, separators=(",", ":")
+        ).encode()
         if len(self._encoded) >= self._size:
             self._encoded.clear()  # a new snapshot's objects replace the old ones
         self._encoded[id(value)] = (value, encoded)
@@ -137,36 +139,42 @@ def _json_text(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _feed_head(personalized: bool, ads_suppressed: bool, model: str) -> str:
+def _feed_head(personalized: bool, ads_suppressed: bool, model: str) -> bytes:
     head = {
         "personalized": personalized,
         "ads_suppressed": ads_suppressed,
         "relevance_model": model,
     }
-    return json.dumps(head, separators=(",", ":"))[:-1] + ',"items":['
+    return (json.dumps(head, separators=(",", ":"))[:-1] + ',"items":[').encode()
 
 
-def ad_json(prefix: str, item: ServedAd) -> str:
+def ad_json(prefix: str, item: ServedAd) -> bytes:
     """An ad's JSON: its fixed fields encoded once, then this offer's position and tokens.
 
     Tracking tokens are hex, digits, dots and URL-safe base64: nothing JSON would escape.
     """
     urls = _json_text(prefix)
-    return (
-        f'{_ad_fixed_json(item.slot.ad)[:-1]},"position":{item.slot.position:d},'
+    offer = (
+        f',"position":{item.slot.position:d},'
         f'"click_url":"{urls}/c/{item.click_token}",'
         f'"impression_url":"{urls}/i/{item.impression_token}"}}'
     )
+    return _ad_fixed_json(item.slot.ad)[:-1] + offer.encode()
 
 
 def feed_body(request: Request, feed: ServedFeed, model: str) -> bytes:
-    """The feed as JSON: {"personalized", "ads_suppressed", "relevance_model", "items": [...]}."""
+    """The feed as JSON: {"personalized", "ads_suppressed", "relevance_model", "items": [...]}.
+
+    Built from UTF-8 pieces: the articles' are encoded once, so a feed is never encoded whole.
+    """
     prefix = request.scope.get("root_path", "")
-    items = ",".join(
-        ad_json(prefix, item) if isinstance(item, ServedAd) else article_json(item)
-        for item in feed.items
+    items = b",".join(
+        [
+            ad_json(prefix, item) if isinstance(item, ServedAd) else article_json(item)
+            for item in feed.items
+        ]
     )
-    return f"{_feed_head(feed.personalized, feed.ads_suppressed, model)}{items}]}}".encode()
+    return b"".join((_feed_head(feed.personalized, feed.ads_suppressed, model), items, b"]}"))
 
 
 def feed_limit(query_string: bytes) -> int:
@@ -211,16 +219,19 @@ async def api_feed(scope: Scope, receive: Receive, send: Send) -> None:
         await invalid(scope, receive, send)
         return
     request = Request(scope, receive)
-    service = service_or_error(request)
-    if isinstance(service, Response):
-        await service(scope, receive, send)
+    ctx = context(request)
+    service = delivery_service(ctx)
+    if service is None:
+        await json_error(503, "delivery_unavailable", "配信サービスを準備中です")(
+            scope, receive, send
+        )
         return
     feed = service.feed(audience_of(request), limit)
     body = feed_body(request, feed, service.relevance_model)
     headers = [
         *FEED_HEADERS,
         (b"content-length", str(len(body)).encode()),
-        *security_header_pairs(context(request).settings.session_cookie_secure),
+        *security_header_pairs(ctx.settings.session_cookie_secure),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
