@@ -258,7 +258,8 @@ class DeliveryService:
         many notices lead them, so they are worked out once for each such shape.
         """
         rules = self._rules(snapshot.slots)
-        notices = sum(1 for a in articles[:limit] if a.is_notice)
+        # `_rank_articles` puts the pinned notices first and no notice among the rest.
+        notices = min(len(snapshot.notices), self.rules.max_notices, limit)
         shape = (rules.ad_positions, limit, len(articles), notices)
         slots = self._slot_shapes.get(shape)
         if slots is None:
@@ -352,20 +353,20 @@ class DeliveryService:
                 continue
             ad = item.ad
             self.writer.submit(
-                OfferEvent(
-                    offer_id=item.offer_id,
-                    booking_id=ad.booking_id,
-                    placement_id=ad.placement_id,
-                    creative_version_id=ad.creative_version_id,
-                    shop_id=ad.shop_id,
-                    resident_key=audience.key,
-                    age_band=age,
-                    household=household,
-                    district=district,
-                    personalized=audience.personalized,
-                    position=item.position,
-                    worker_id=self.writer.worker_id,
-                    offered_at=now,
+                OfferEvent(  # positional, in the field order: the feed's hottest constructor
+                    item.offer_id,
+                    ad.booking_id,
+                    ad.placement_id,
+                    ad.creative_version_id,
+                    ad.shop_id,
+                    audience.key,
+                    age,
+                    household,
+                    district,
+                    audience.personalized,
+                    item.position,
+                    self.writer.worker_id,
+                    now,
                 )
             )
             token = OfferToken(
