@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -10,28 +11,32 @@ from typing import Any, NamedTuple
 SEGMENT_UNKNOWN = "unknown"
 
 
-ID_BYTES = 16
+RANDOM_BYTES = 10
 IDS_PER_READ = 256
-# Random ids read ahead in bulk: `os.urandom` releases the GIL, and on the feed's event loop
+# Random parts read ahead in bulk: `os.urandom` releases the GIL, and on the feed's event loop
 # each release costs a wait for the writer thread to hand it back (see keyed_hash.py).
 _ready: list[str] = []
-# A forked child must never hand out the ids its parent holds.
+# A forked child must never hand out the random parts its parent holds.
 os.register_at_fork(after_in_child=_ready.clear)
 
 
 def new_id() -> str:
-    """A one-time id for an offer or a batch: 32 hex characters from the OS's random source.
+    """A one-time id for an offer or a batch: 32 hex characters, time-ordered.
 
-    Thread-safe: list pop and extend are atomic, so an id is handed out once even when two
-    threads refill at the same moment.
+    12 hex digits of milliseconds since the epoch, then 80 random bits from the OS. Ids made
+    later sort later (as UUIDv7 does), so the offers' primary-key index grows at its end: with
+    random ids every batch of offers rewrote index pages all over the table (SQLite wrote ~8
+    pages to its log per feed). Thread-safe: list pop and extend are atomic, so a random part
+    is handed out once even when two threads refill at the same moment.
     """
     try:
-        return _ready.pop()
+        random_part = _ready.pop()
     except IndexError:
-        raw = os.urandom(ID_BYTES * IDS_PER_READ).hex()
-        step = 2 * ID_BYTES
+        raw = os.urandom(RANDOM_BYTES * IDS_PER_READ).hex()
+        step = 2 * RANDOM_BYTES
         _ready.extend(raw[i : i + step] for i in range(0, len(raw), step))
-        return _ready.pop()
+        random_part = _ready.pop()
+    return f"{time.time_ns() // 1_000_000:012x}{random_part}"
 
 
 def hour_start(moment: datetime) -> datetime:

@@ -1,6 +1,7 @@
 import os
 import re
 import threading
+import time
 
 from marketplace.delivery.events import IDS_PER_READ, new_id
 
@@ -40,3 +41,12 @@ def test_a_forked_child_does_not_reuse_its_parents_read_ahead_ids() -> None:
     parents = {new_id() for _ in range(IDS_PER_READ)}
     assert re.fullmatch(r"[0-9a-f]{32}", child_id)
     assert child_id not in parents
+
+
+def test_ids_made_later_sort_later() -> None:
+    first = new_id()
+    time.sleep(0.002)
+    later = [new_id() for _ in range(3 * IDS_PER_READ)]
+    assert all(first < i for i in later)
+    milliseconds = int(later[-1][:12], 16)
+    assert abs(milliseconds / 1000 - time.time()) < 5
