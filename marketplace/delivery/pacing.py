@@ -88,8 +88,24 @@ class PaceState(NamedTuple):
 
 
 def priority(state: PaceState, relevance: float, params: PacingParams) -> float:
-    rel = min(1.0, max(params.relevance_floor, relevance))
-    pressure = max(-LAG_CAP, min(LAG_CAP, state.lag / state.scale(params)))
+    """relevance ** alpha · exp(clip(lag / scale)), as in the module docstring.
+
+    Worked out for every candidate of every ad slot, so written out in place: the same
+    arithmetic as `clip(relevance)`, `PaceState.lag` and `PaceState.scale` (tested against them).
+    """
+    rel = relevance
+    if rel < params.relevance_floor:
+        rel = params.relevance_floor
+    elif rel > 1.0:
+        rel = 1.0
+    scale = params.scale_fraction * state.share * state.opportunities
+    if scale < params.min_scale:
+        scale = params.min_scale
+    pressure = (state.share * state.opportunities - state.delivered) / scale
+    if pressure > LAG_CAP:
+        pressure = LAG_CAP
+    elif pressure < -LAG_CAP:
+        pressure = -LAG_CAP
     return rel**params.alpha * math.exp(pressure)
 
 
@@ -101,8 +117,9 @@ def choose(
         raise ValueError("one relevance per pacing state is required")
     best: int | None = None
     best_priority = -1.0
-    for index, state in enumerate(states):
-        value = priority(state, relevances[index], params)
-        if value >= params.fill_threshold and value > best_priority:
+    threshold = params.fill_threshold
+    for index, (state, relevance) in enumerate(zip(states, relevances, strict=True)):
+        value = priority(state, relevance, params)
+        if value >= threshold and value > best_priority:
             best, best_priority = index, value
     return best
