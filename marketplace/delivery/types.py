@@ -97,9 +97,10 @@ class AdCandidate:
     def live_at(self, moment: datetime) -> bool:
         return self.starts_at <= moment < self.ends_at
 
-    @property
+    @cached_property
     def item_id(self) -> str:
-        """The recommender's item id for this ad (one per creative version)."""
+        """The recommender's item id for this ad (one per creative version); asked for several
+        times per feed, so built once."""
         return f"ad:{self.creative_version_id}"
 
 
