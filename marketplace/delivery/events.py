@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 SEGMENT_UNKNOWN = "unknown"
@@ -97,13 +97,18 @@ class Batch:
     @classmethod
     def of(cls, worker_id: str, events: list[Event]) -> Batch:
         batch = cls(new_id(), worker_id)
+        hour = end = None  # the hour of the last slot count and when it ends
         for event in events:
             if isinstance(event, OfferEvent):
                 batch.offers.append(event)
             elif isinstance(event, TrackedEvent):
                 batch.tracked.append(event)
             else:
-                key = (event.placement_id, hour_start(event.at))
+                # A batch spans a second or so: the hour is worked out again only when it ends.
+                if hour is None or end is None or not hour <= event.at < end:
+                    hour = hour_start(event.at)
+                    end = hour + timedelta(hours=1)
+                key = (event.placement_id, hour)
                 batch.opportunities[key] = batch.opportunities.get(key, 0) + event.slots
         return batch
 

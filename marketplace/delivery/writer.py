@@ -272,7 +272,9 @@ class EventWriter:
 
 def _sqlite_time(value: datetime) -> str:
     """As SQLAlchemy stores it in SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" in UTC."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:  # events are stamped in UTC; anything else is converted
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _postgres_time(value: datetime) -> datetime:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +230,21 @@ def test_the_writers_column_lists_are_the_tables_and_the_events_fields() -> None
     assert offer_fields == ["offer_id", *writer_module.OFFER_COLUMNS[1:]]
     tracked_fields = list(TrackedEvent._fields)
     assert tracked_fields == ["kind", *writer_module.TRACKED_COLUMNS]
+
+
+def test_slot_counts_are_summed_per_placement_and_tokyo_aligned_hour() -> None:
+    at = datetime(2026, 11, 3, 10, 59, 59, 999_999, tzinfo=UTC)
+    tokyo = timezone(timedelta(hours=9))
+    events: list[Any] = [
+        OpportunityEvent(1, 2, at),
+        OpportunityEvent(1, 1, at + timedelta(microseconds=1)),  # the next hour
+        OpportunityEvent(2, 1, at - timedelta(minutes=30)),  # back in the first hour
+        OpportunityEvent(1, 3, (at + timedelta(hours=1, microseconds=1)).astimezone(tokyo)),
+    ]
+    hour = datetime(2026, 11, 3, 10, tzinfo=UTC)
+    assert Batch.of("w", events).opportunities == {
+        (1, hour): 2,
+        (1, hour + timedelta(hours=1)): 1,
+        (2, hour): 1,
+        (1, hour + timedelta(hours=2)): 3,
+    }
