@@ -28,6 +28,7 @@ from tests.conftest import TEST_IDENTITY_SECRET, TEST_SECRET_KEY
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     upgrade(url)
+    monkeypatch.chdir(tmp_path)  # no stray .env (`make demo` writes one in the checkout)
     for name, value in {
         "DATABASE_URL": url,
         "SECRET_KEY": TEST_SECRET_KEY,
