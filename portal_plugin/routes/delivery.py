@@ -74,11 +74,13 @@ def audience_of(request: Request) -> Audience:
     )
 
 
+def delivery_unavailable() -> Response:
+    return json_error(503, "delivery_unavailable", "配信サービスを準備中です")
+
+
 def service_or_error(request: Request) -> DeliveryService | Response:
     service = delivery_service(context(request))
-    if service is None:
-        return json_error(503, "delivery_unavailable", "配信サービスを準備中です")
-    return service
+    return delivery_unavailable() if service is None else service
 
 
 T = TypeVar("T")
@@ -222,9 +224,7 @@ async def api_feed(scope: Scope, receive: Receive, send: Send) -> None:
     ctx = context(request)
     service = delivery_service(ctx)
     if service is None:
-        await json_error(503, "delivery_unavailable", "配信サービスを準備中です")(
-            scope, receive, send
-        )
+        await delivery_unavailable()(scope, receive, send)
         return
     feed = service.feed(audience_of(request), limit)
     body = feed_body(request, feed, service.relevance_model)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
@@ -202,3 +203,12 @@ def test_the_feed_body_is_valid_json_whatever_the_mount_prefix(prefix: str) -> N
     assert body["items"][1]["headline"] == ad.headline
     assert body["items"][1]["click_url"] == f"{prefix}/c/{click}"
     assert body["items"][1]["impression_url"] == f"{prefix}/i/{impression}"
+
+
+def test_the_feed_says_delivery_is_not_ready_before_the_service_starts(app: Starlette) -> None:
+    """Without the startup hook (no lifespan) there is no delivery service yet."""
+    waiting = TestClient(app, base_url="https://testserver")  # not entered: no lifespan
+    answer = waiting.get("/api/feed")
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "delivery_unavailable"
+    assert "準備中" in answer.json()["error"]["message"]
