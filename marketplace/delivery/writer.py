@@ -47,6 +47,7 @@ FaultHook = Callable[[str], None]
 @dataclass
 class WriterStats:
     written: int = 0
+    batches: int = 0  # transactions written
     spooled: int = 0
     replayed: int = 0
     failures: int = 0
@@ -124,17 +125,27 @@ class EventWriter:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.flush_interval)
+            if not self._stopping.is_set():
+                self._wake.wait(self.flush_interval)
             self._wake.clear()
             try:
                 self.replay_spool()
-                while self._queue:
+                for _ in range(self.batches_queued()):
                     self._handle(Batch.of(self.worker_id, self._take()))
             except Exception:  # the loop must outlive any one failure
                 log.exception("delivery writer loop failed; retrying")
             self._idle.set()
             if self._stopping.is_set() and not self._queue:
                 return
+
+    def batches_queued(self) -> int:
+        """How many batches the queue holds now: one round writes those and no more.
+
+        Events that arrive during the round wait for the next one (`flush_interval` later, or
+        at once when a full batch is waiting), so steady traffic is written in a few large
+        transactions rather than in a stream of small ones, each with its own commit and sync.
+        """
+        return -(-len(self._queue) // self.batch_size)
 
     def _take(self) -> list[Event]:
         events: list[Event] = []
@@ -148,6 +159,7 @@ class EventWriter:
         try:
             self.write(batch)
             self.stats.written += len(batch)
+            self.stats.batches += 1
         except Exception as exc:
             self.stats.failures += 1
             log.warning("delivery batch %s not written (%s); spooling", batch.batch_id, exc)

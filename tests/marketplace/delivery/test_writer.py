@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -121,6 +122,45 @@ def test_a_large_batch_goes_in_few_statements_and_keeps_every_value(
         8, "minato", False, None,
     )  # fmt: skip
     assert stored.offered_at.replace(tzinfo=UTC) == AT
+
+
+def test_a_steady_trickle_is_written_in_a_few_large_batches(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    """An event every millisecond for 0.6 s, flushed every 0.2 s: a handful of transactions.
+
+    A writer that went straight back for whatever arrived while it wrote would commit (and sync)
+    every millisecond or two, each time a few events.
+    """
+    writer.flush_interval = 0.2
+    writer.start()
+    submitted = 0
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        writer.submit(offer(booking_id))
+        submitted += 1
+        time.sleep(0.001)
+    assert writer.flush()
+    assert counts(engine, booking_id) == (submitted, 0, 0)
+    assert submitted > 200 and writer.stats.written == submitted
+    assert 3 <= writer.stats.batches <= 6
+
+
+def test_a_full_batch_is_written_without_waiting_for_the_interval(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    writer.flush_interval = 60.0
+    writer.batch_size = 50
+    writer.start()
+    time.sleep(0.05)  # the thread is waiting out its interval
+    for _ in range(120):
+        writer.submit(offer(booking_id))
+    deadline = time.monotonic() + 5
+    while writer.stats.written < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer.stats.written >= 100 and writer.stats.batches >= 2
+    writer.stop()
+    assert counts(engine, booking_id) == (120, 0, 0)
 
 
 def test_graceful_stop_flushes_the_queue(
