@@ -11,7 +11,8 @@
 * `stop` drains the queue: every queued event is written or spooled before it returns.
 
 What is not covered: events still in the in-memory queue when the process is killed with
-SIGKILL (at most `flush_interval` worth) are lost; see docs/delivery.md.
+SIGKILL (about `flush_interval` worth, plus what arrived while a round wrote) are lost; see
+docs/delivery.md.
 """
 
 from __future__ import annotations
