@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select, text
@@ -297,3 +298,29 @@ def test_slot_counts_are_summed_per_placement_and_tokyo_aligned_hour() -> None:
         (2, hour): 1,
         (1, hour + timedelta(hours=2)): 3,
     }
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        AT,
+        AT.astimezone(timezone(timedelta(hours=9))),  # stamped in Tokyo time
+        AT.astimezone(ZoneInfo("UTC")),  # UTC, but not the `datetime.UTC` object
+        AT.astimezone(ZoneInfo("Asia/Tokyo")),
+    ],
+)
+def test_sqlite_timestamps_are_utc_text_whatever_the_events_zone(moment: datetime) -> None:
+    """The same instant is the same text (as SQLAlchemy stores it), so ranges and sorting hold."""
+    assert writer_module._sqlite_time(moment) == "2026-11-03 03:15:00.000000"
+    later = moment + timedelta(microseconds=7)
+    assert writer_module._sqlite_time(later) == "2026-11-03 03:15:00.000007"
+
+
+def test_an_offer_stamped_in_tokyo_time_is_stored_at_its_utc_instant(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    tokyo = offer(booking_id)._replace(offered_at=AT.astimezone(ZoneInfo("Asia/Tokyo")))
+    writer.write(Batch.of("w", [tokyo]))
+    with engine.connect() as c:
+        stored = c.scalar(select(AdOffer.offered_at).where(AdOffer.id == tokyo.offer_id))
+    assert stored is not None and stored.replace(tzinfo=UTC) == AT
