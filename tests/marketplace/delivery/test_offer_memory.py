@@ -37,13 +37,18 @@ def test_many_distinct_offers_are_all_remembered_below_capacity() -> None:
 
 
 def test_the_memory_does_not_grow_with_traffic() -> None:
-    """The table is allocated once: its size is fixed however many offers pass through."""
+    """The table is allocated once: its size is fixed however many offers pass through.
+
+    Each round fills a quarter of the table. At half load a window of 32 occasionally fills
+    and its oldest entry gives way (about once in 400,000 insertions, measured), which the
+    design allows but which made this test fail one run in 40 when it filled half.
+    """
     clock = Clock()
     memory = OfferMemory(capacity=1 << 12, horizon_seconds=60, clock=clock)
     before = memory.nbytes
     for round_ in range(5):
         clock.now += 61  # the previous round has expired
-        ids = [new_id() for _ in range(2_000)]
+        ids = [new_id() for _ in range(1_000)]
         assert all(memory.add(i) for i in ids), round_
         assert all(i in memory for i in ids)
     assert memory.nbytes == before == (4096 + WINDOW) * 16
