@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.calendar import start_of_tokyo_day, tokyo_date
-from marketplace.delivery.decision import SharedCounts
+from marketplace.delivery.decision import CapCounts, SharedCounts
 from marketplace.delivery.models import AdOffer, SlotOpportunity
 from marketplace.delivery.types import AdCandidate
 
@@ -36,7 +36,7 @@ class SharedCountsReader:
         self._recounted_at: datetime | None = None
         self._delivered: dict[int, int] = {}
         self._day: date | None = None
-        self._caps: dict[tuple[str, int], int] = {}
+        self._caps: CapCounts = {}
 
     def read(
         self, session: Session, bookings: Sequence[AdCandidate], now: datetime
@@ -105,14 +105,17 @@ class SharedCountsReader:
             )
             .group_by(AdOffer.resident_key, AdOffer.booking_id)
         ).tuples()
-        caps: dict[tuple[str, int], int] | None = None
-        for key, booking, count in rows:
-            if caps is None:
-                caps = dict(self._caps)  # the one handed out stays as it was
-            pair = (str(key), int(booking))
-            caps[pair] = caps.get(pair, 0) + int(count)
-        if caps is not None:
-            self._caps = caps
+        # The mapping handed out stays as it was: the bookings with new offers get new counts.
+        changed: dict[int, dict[str, int]] = {}
+        for key, booking_id, count in rows:
+            booking = int(booking_id)
+            counts = changed.get(booking)
+            if counts is None:
+                counts = changed[booking] = dict(self._caps.get(booking, {}))
+            resident = str(key)
+            counts[resident] = counts.get(resident, 0) + int(count)
+        if changed:
+            self._caps = {**self._caps, **changed}
 
     def _opportunities(self, session: Session, bookings: Sequence[AdCandidate]) -> dict[int, int]:
         """Slots the other workers offered in each booking's placement during its period."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 
 from marketplace.delivery.decision import AdDecider, DeliveryLedger, SharedCounts
@@ -29,8 +30,21 @@ def test_frequency_cap_per_resident_per_day() -> None:
 
 def test_frequency_cap_counts_other_workers() -> None:
     d = decider(cap=2)
-    d.ledger.shared = SharedCounts(day=(NOW + timedelta(hours=9)).date(), caps={("r1", 1): 2})
+    d.ledger.shared = SharedCounts(day=(NOW + timedelta(hours=9)).date(), caps={1: {"r1": 2}})
     assert d.pick([ad(1, share=1.0)], PERSON, frozenset(), NOW) is None
+
+
+def test_cap_counts_stay_out_of_the_garbage_collector() -> None:
+    """Per-resident counts grow all day; the collector's full passes must not walk them."""
+    d = decider(cap=5)
+    booking = ad(1, share=1.0)
+    for n in range(200):
+        viewer = Audience(f"resident-{n}", "30-39", None, None, consent=True)
+        assert d.pick([booking], viewer, frozenset(), NOW) == booking
+    gc.collect()
+    local, _ = d.ledger.caps_on((NOW + timedelta(hours=9)).date())
+    assert sum(local[1].values()) == 200
+    assert not gc.is_tracked(local[1])
 
 
 def test_anonymous_and_non_consenting_see_only_untargeted_ads() -> None:

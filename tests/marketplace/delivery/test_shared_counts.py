@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from datetime import datetime, timedelta
 
@@ -32,9 +33,11 @@ def offer(engine: Engine, booking: int, worker: str, at: datetime, resident: str
 
 
 def read(engine: Engine, reader: SharedCountsReader, now: datetime) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """Offers per booking, and today's offers per (resident, booking)."""
     with Session(engine) as session:
         counts = reader.read(session, BOOKINGS, now)
-    return dict(counts.delivered), dict(counts.caps)
+    pairs = {(r, b): n for b, residents in counts.caps.items() for r, n in residents.items()}
+    return dict(counts.delivered), pairs
 
 
 def test_each_offer_of_another_worker_is_counted_once_after_it_settled(
@@ -82,3 +85,25 @@ def test_caps_are_per_tokyo_day(world_engine: Engine) -> None:  # noqa: F811
     delivered, caps = read(world_engine, reader, midnight + timedelta(minutes=10))
     assert caps[("night-owl", 9002)] == 1  # only today's offer
     assert delivered[9002] == before[0][9002] + 1  # the booking's total keeps both
+
+
+def test_counts_handed_out_never_change_and_stay_out_of_the_collector(
+    world_engine: Engine,  # noqa: F811
+) -> None:
+    now = utcnow().replace(microsecond=0)
+    if tokyo_date(now) != tokyo_date(now + timedelta(minutes=5)):
+        now += timedelta(minutes=10)
+    reader = SharedCountsReader("me")
+    offer(world_engine, 9001, "other", now - timedelta(minutes=1), "handed-1")
+    with Session(world_engine) as session:
+        first = reader.read(session, BOOKINGS, now)
+    as_read = {booking: dict(residents) for booking, residents in first.caps.items()}
+    assert as_read[9001]["handed-1"] == 1
+    offer(world_engine, 9001, "other", now - timedelta(seconds=5), "handed-1")
+    offer(world_engine, 9001, "other", now - timedelta(seconds=5), "handed-2")
+    with Session(world_engine) as session:
+        second = reader.read(session, BOOKINGS, now + timedelta(seconds=2 * SETTLE_SECONDS))
+    assert first.caps == as_read  # a feed may still be reading it
+    assert second.caps[9001]["handed-1"] == 2 and second.caps[9001]["handed-2"] == 1
+    # Only strings and ints inside: the collector's full passes never walk the residents.
+    assert not any(gc.is_tracked(residents) for residents in second.caps.values())
