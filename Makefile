@@ -42,15 +42,20 @@ train: seed
 		echo "recommender training is not available yet (issue 'Recommender'); skipping"; \
 	fi
 
+# The demo keeps outgoing mail (password reset links) in var/mail/ instead of sending it.
 serve:
-	$(BIN)/portal-marketplace serve --port $(PORT)
+	$(BIN)/portal-marketplace serve --port $(PORT) --mail-sink var/mail
 
+# The worker runs the periodic jobs beside the server and stops with it.
 demo: train
-	$(BIN)/portal-marketplace serve --port $(PORT)
+	@$(BIN)/portal-marketplace worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/portal-marketplace serve --port $(PORT) --mail-sink var/mail
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -65,7 +70,7 @@ soak: install
 
 # Every benchmark, each against its in-run reference; a missed target is reported, not fatal.
 BENCHMARKS := seed_city recommender_relevance recommender_training recommender_serving \
-	recommender_memory event_writer feed_throughput billing_month_end analytics_reports soak
+	recommender_memory recommender_fresh recommender_refresh event_writer feed_throughput login_flood billing_month_end analytics_reports soak
 bench: install system-deps
 	@failed=""; for name in $(BENCHMARKS); do \
 		echo "== bench/$$name.py"; \

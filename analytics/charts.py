@@ -14,7 +14,7 @@ import vl_convert
 
 from analytics.dashboard import Dashboard
 
-CHART_NAMES = ("revenue_vs_costs", "services", "forecast", "sellthrough")
+CHART_NAMES = ("revenue_vs_costs", "services", "forecast", "sellthrough", "delivery")
 FONT = "IPAexGothic, Noto Sans CJK JP, sans-serif"
 
 
@@ -128,11 +128,54 @@ def sellthrough(dashboard: Dashboard) -> Any:
     )
 
 
+def delivery(dashboard: Dashboard) -> Any:
+    """Delivered ÷ owed per placement and month (the one delivery measure); 100% is on target."""
+    table = dashboard.delivery
+    frame = pd.DataFrame(
+        {
+            "広告枠": list(table["placement"]),
+            "月": list(table["month"]),
+            "予定に対する配信": list(table["delivery_rate"]),
+            "予定表示回数": list(table["owed"]),
+            "有効な表示回数": list(table["delivered"]),
+            "補償額": list(table["make_good_yen"]),
+        }
+    )
+    frame = frame[frame["予定表示回数"] > 0]
+    target = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555", strokeDash=[4, 4])
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("月:N", title="月", axis=alt.Axis(labelAngle=0)),
+            xOffset="広告枠:N",
+            y=alt.Y("予定に対する配信:Q", axis=alt.Axis(format="%"), title="予定に対する配信"),
+            color=alt.Color(
+                "広告枠:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)
+            ),
+            tooltip=[
+                "広告枠:N",
+                "月:N",
+                alt.Tooltip("予定表示回数:Q", format=",.0f"),
+                alt.Tooltip("有効な表示回数:Q", format=",.0f"),
+                alt.Tooltip("予定に対する配信:Q", format=".1%"),
+                alt.Tooltip("補償額:Q", format=",.0f"),
+            ],
+        )
+    )
+    return _config(
+        alt.layer(bars, target.encode(y="y:Q"), title="広告枠・月別: 予定に対する配信").properties(
+            width=640, height=260
+        )
+    )
+
+
 BUILDERS = {
     "revenue_vs_costs": revenue_vs_costs,
     "services": services,
     "forecast": forecast,
     "sellthrough": sellthrough,
+    "delivery": delivery,
 }
 
 

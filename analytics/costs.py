@@ -57,7 +57,10 @@ def service_by_code(session: Session, code: str) -> CitizenService:
     if service is None:
         known = ", ".join(s.code for s in list_services(session)) or "なし"
         raise UnknownService(
-            f"service: 「{code}」というサービスは登録されていません（登録済み: {known}）", "service"
+            "{field}: 「{code}」というサービスは登録されていません（登録済み: {known}）",
+            field="service",
+            code=code,
+            known=known,
         )
     return service
 
@@ -132,13 +135,17 @@ def _refuse_mixed_periods(
     has_monthly = any(row.month != ANNUAL for row in rows)
     if month == ANNUAL and has_monthly:
         raise CostPeriodConflict(
-            f"month: {name} の {fiscal_year} 年度は月別に登録済みです。月別の金額を修正してください",
-            "month",
+            "{field}: {name} の {year} 年度は月別に登録済みです。月別の金額を修正してください",
+            field="month",
+            name=name,
+            year=fiscal_year,
         )
     if month != ANNUAL and has_annual:
         raise CostPeriodConflict(
-            f"month: {name} の {fiscal_year} 年度は年間額で登録済みです。年間額を修正してください",
-            "month",
+            "{field}: {name} の {year} 年度は年間額で登録済みです。年間額を修正してください",
+            field="month",
+            name=name,
+            year=fiscal_year,
         )
 
 
@@ -261,8 +268,8 @@ def set_rule(
         chosen = AllocationMethod(method)
     except ValueError:
         raise InvalidAllocationRule(
-            "method: 配分方法は「費用に比例」（proportional）または「優先順位」（priority）を選んでください",
-            "method",
+            "{field}: 配分方法は「費用に比例」（proportional）または「優先順位」（priority）を選んでください",
+            field="method",
         ) from None
     known = [service.code for service in list_services(session)]
     order = [code for code in priority_order if code]
@@ -271,7 +278,7 @@ def set_rule(
             service_by_code(session, code)
     if len(set(order)) != len(order):
         raise InvalidAllocationRule(
-            "priority_order: 同じサービスが複数回指定されています", "priority_order"
+            "{field}: 同じサービスが複数回指定されています", field="priority_order"
         )
     order += [code for code in known if code not in order]
     session.add(

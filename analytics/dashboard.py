@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from analytics import breakdowns, sources
 from analytics.costs import annual_cost_lines, current_rule, monthly_costs
+from analytics.delivery import delivery_by_placement_month
 from analytics.export import ReportTable
 from analytics.forecast import Forecast, forecast_year
 from analytics.offset import OffsetReport, build_offset_report, services_table, years_table
+from marketplace.calendar import start_of_tokyo_day
 
 LABELS = {
     "month": "月",
@@ -44,6 +46,12 @@ LABELS = {
     "outstanding": "未収額（円）",
     "days_overdue": "期日超過日数",
     "bucket": "経過区分",
+    "owed": "予定表示回数",
+    "delivered": "有効な表示回数",
+    "share_bought": "購入シェア（平均）",
+    "share_delivered": "配信シェア（平均）",
+    "delivery_rate": "予定に対する配信",
+    "make_good_yen": "配信不足の補償（税込・円）",
 }
 
 
@@ -73,6 +81,7 @@ class Dashboard:
     advertiser_counts: dict[str, int]
     receivables: pd.DataFrame
     aging: pd.DataFrame
+    delivery: pd.DataFrame
 
     def tables(self) -> list[ReportTable]:
         """Every table on the page, in page order; each exports to CSV and Excel."""
@@ -88,8 +97,13 @@ class Dashboard:
             ReportTable("forecast", "年度末までの予測", forecast, LABELS),
             ReportTable("sellthrough", "広告枠・週別の販売率", self.sellthrough, LABELS),
             ReportTable("placements", "広告枠別の販売率", self.sellthrough_summary, LABELS),
-            ReportTable("categories", "業種別の収入", self.by_category, LABELS),
-            ReportTable("districts", "地区別の収入", self.by_district, LABELS),
+            ReportTable("delivery", "広告枠・月別の配信（予定比）", self.delivery, LABELS),
+            ReportTable(
+                "categories", "業種別の収入", self.by_category, LABELS, frozenset({"category"})
+            ),
+            ReportTable(
+                "districts", "地区別の収入", self.by_district, LABELS, frozenset({"district"})
+            ),
             ReportTable("advertisers", "新規・継続・離脱の広告主", self.advertisers, LABELS),
             ReportTable("receivables", "未収金", self.receivables, LABELS),
             ReportTable("aging", "未収金の経過区分", self.aging, LABELS),
@@ -130,4 +144,7 @@ def load_dashboard(session: Session, fiscal_year: int, as_of: date) -> Dashboard
         advertiser_counts=breakdowns.advertiser_counts(advertisers),
         receivables=aging,
         aging=breakdowns.aging_summary(aging),
+        delivery=delivery_by_placement_month(
+            session, fiscal_year, start_of_tokyo_day(as_of + timedelta(days=1))
+        ),
     )

@@ -1,15 +1,18 @@
-"""Domain errors of the analytics package. Messages are Japanese and name the field at fault."""
+"""Analytics' domain errors, in the shape every package shares (`marketplace.errors.DomainError`).
+
+Messages are Japanese and start with the field at fault (`"{field}: …"`), because finance staff
+type these values into forms and CSV files where the field name is what they look for.
+"""
 
 from __future__ import annotations
 
+from marketplace.errors import DomainError
 
-class AnalyticsError(Exception):
-    """Base class; `field` names the input at fault when there is one."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AnalyticsError(DomainError):
+    code = "invalid_input"
+    status = 422
+    template = "{field}: 入力内容に誤りがあります"
 
 
 class InvalidAmount(AnalyticsError):
@@ -33,8 +36,10 @@ class InvalidAllocationRule(AnalyticsError):
 
 
 class UnknownResident(AnalyticsError):
-    pass
+    code = "not_found"
+    status = 404
 
 
 class UnknownBooking(AnalyticsError):
-    pass
+    code = "not_found"
+    status = 404

@@ -34,10 +34,18 @@ class ReportTable:
     title: str
     frame: pd.DataFrame
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Columns that exports keep (codes a spreadsheet can join on) but pages do not show: a
+    # person reads the label column next to them.
+    export_only: frozenset[str] = frozenset()
 
     @property
     def columns(self) -> list[str]:
         return [str(column) for column in self.frame.columns]
+
+    @property
+    def shown(self) -> list[bool]:
+        """Per column, whether a page shows it."""
+        return [column not in self.export_only for column in self.columns]
 
     @property
     def headers(self) -> list[str]:

@@ -15,10 +15,20 @@ MONEY_COLUMNS = frozenset(
         "revenue_this_year",
         "revenue_last_year",
         "billed_yen",
+        "make_good_yen",
     }
 )
 RATIO_COLUMNS = frozenset(
-    {"offset_ratio", "rate", "share", "ctr", "placement_ctr", "share_delivered", "share_bought"}
+    {
+        "offset_ratio",
+        "rate",
+        "share",
+        "ctr",
+        "placement_ctr",
+        "share_delivered",
+        "share_bought",
+        "delivery_rate",
+    }
 )
 
 

@@ -52,6 +52,12 @@ def suppress(breakdown: pd.DataFrame, k: int = K_ANONYMITY) -> pd.DataFrame:
     return result
 
 
+def small_counts(counts: pd.Series, k: int = K_ANONYMITY) -> list[int]:
+    """The index of every count to hide in a published series whose total is also published
+    (e.g. a booking's impressions per day): rules 2–4 above, with the counts as the cells."""
+    return _suppressed_cells(counts.astype("int64"), k)
+
+
 def _suppressed_cells(residents: pd.Series, k: int) -> list[int]:
     if int(residents.sum()) < k:
         return list(residents.index)

@@ -1,16 +1,18 @@
 """Residents' data: forgetting one resident, and deleting raw events after the retention period.
 
-Forgetting (`forget_resident`) removes the resident's profile and interaction history and every
-raw ad event linked to them. Raw ad events of hours that delivery may still re-roll (the last
+Forgetting (`forget_resident`) removes the resident's profile and interaction history, their ad
+choices (hidden shops, personalised ads off) and every raw ad event linked to them. It is the
+one way to forget: `portal-marketplace privacy forget` and the resident's own 「データを削除」
+(`/me`) both call it. Raw ad events of hours that delivery may still re-roll (the last
 `LATE_HOURS` + 1 hours) are not deleted but unlinked (the keyed resident hash and the IP prefix
 are blanked): deleting them would lower a re-rolled hour's counts and make reports disagree
 with invoices. Unlinked events are anonymous and are purged by retention like any other.
 
-Retention (`purge_raw_events`) deletes raw offers, impressions, clicks, slot opportunities and
-interaction events older than the retention period (default 13 months), never past the newest
-hour already rolled up, and first saves the audience-reach snapshots of the bookings concerned,
-so k-anonymity decisions for old bookings stay possible. Reports read the rollups, so they do
-not change.
+Retention (`purge_raw_events`) deletes raw offers, impressions, clicks, slot counts (opportunities
+and eligible slots) and interaction events older than the retention period (default 13 months),
+never past the newest hour already rolled up, and first saves the audience-reach snapshots of
+the bookings concerned, so k-anonymity decisions for old bookings stay possible. Reports read
+the rollups, so they do not change.
 """
 
 from __future__ import annotations
@@ -26,16 +28,18 @@ from sqlalchemy.orm import Session
 from analytics import audience
 from analytics.errors import UnknownResident
 from marketplace.calendar import TOKYO
+from marketplace.delivery.choices import forget_choices
 from marketplace.delivery.events import hour_start
 from marketplace.delivery.models import (
     AdClick,
     AdImpression,
     AdOffer,
     DeliveryRollup,
+    EligibleSlot,
     SlotOpportunity,
 )
 from marketplace.delivery.rollups import LATE_HOURS
-from marketplace.models import InteractionEvent, Resident
+from marketplace.models import InteractionEvent, Resident, ResidentAdChoice
 
 DEFAULT_RETENTION_MONTHS = 13
 
@@ -55,6 +59,7 @@ class ForgetResult:
     interactions_deleted: int
     ad_events_deleted: int
     ad_events_unlinked: int
+    choices_deleted: int = 0
 
 
 def forget_resident(
@@ -63,8 +68,11 @@ def forget_resident(
     resident = session.scalar(select(Resident).where(Resident.external_id == external_id))
     key = resident_key(identity_secret, external_id)
     has_events = session.scalar(select(func.count()).where(AdOffer.resident_key == key))
-    if resident is None and not has_events:
-        raise UnknownResident(f"resident: 住民 {external_id} の記録はありません", "resident")
+    has_choices = session.get(ResidentAdChoice, key) is not None
+    if resident is None and not has_events and not has_choices:
+        raise UnknownResident(
+            "{field}: 住民 {resident} の記録はありません", field="resident", resident=external_id
+        )
     interactions = 0
     if resident is not None:
         interactions = _rows(
@@ -107,8 +115,9 @@ def forget_resident(
             .execution_options(synchronize_session=False)
         )
     )
+    choices = forget_choices(session, key)
     session.flush()
-    return ForgetResult(int(interactions or 0), int(deleted or 0), int(unlinked or 0))
+    return ForgetResult(int(interactions or 0), int(deleted or 0), int(unlinked or 0), choices)
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,13 @@ def purge_raw_events(
             .execution_options(synchronize_session=False)
         )
     )
+    counts["eligible_slots"] = _rows(
+        session.execute(
+            delete(EligibleSlot)
+            .where(EligibleSlot.hour_start < ad_cutoff)
+            .execution_options(synchronize_session=False)
+        )
+    )
     counts["interactions"] = _rows(
         session.execute(
             delete(InteractionEvent)
@@ -183,7 +199,8 @@ def purge_raw_events(
         offers=int(counts["offers"] or 0),
         impressions=int(counts["impressions"] or 0),
         clicks=int(counts["clicks"] or 0),
-        opportunities=int(counts["opportunities"] or 0),
+        # Slot counts: the placements' and the bookings' eligible slots.
+        opportunities=int(counts["opportunities"] or 0) + int(counts["eligible_slots"] or 0),
         interactions=int(counts["interactions"] or 0),
         snapshots=snapshots,
     )

@@ -1,8 +1,9 @@
 """Loading one booking's shop report from the delivery rollups and the invoices.
 
 All counting is SQL GROUP BY over `delivery_rollups` (valid impressions and clicks only), the
-same rows billing's make-goods measure, and the billed amount is the booking's invoices minus
-its credit notes. So a shop's report and its invoices cannot disagree.
+share delivered is the one delivery measure read by `measure_by_day`, exactly as billing's
+make-goods read it, and the billed amount is the booking's invoices minus its credit notes. So
+a shop's report and its invoices cannot disagree.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import distinct, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from analytics import audience
@@ -20,6 +21,8 @@ from analytics.privacy import BREAKDOWN_COLUMNS, DIMENSIONS
 from analytics.shop_report import BookingFacts, ShopReport, build_shop_report
 from billing.models import DocumentKind, Invoice
 from marketplace.calendar import start_of_tokyo_day
+from marketplace.delivery.measure import ONE
+from marketplace.delivery.measured import measure_by_day
 from marketplace.delivery.models import DeliveryRollup
 from marketplace.delivery.rollups import LATE_HOURS
 from marketplace.models import Booking, Placement, Shop
@@ -34,7 +37,9 @@ def booking_facts(session: Session, booking_id: int, shop_id: int | None = None)
     ).first()
     # A shop asking for another shop's booking gets the same answer as for a missing one.
     if row is None or (shop_id is not None and row[0].shop_id != shop_id):
-        raise UnknownBooking(f"booking: 予約 {booking_id} は見つかりません", "booking")
+        raise UnknownBooking(
+            "{field}: 予約 {booking_id} は見つかりません", field="booking", booking_id=booking_id
+        )
     booking, shop_name, placement_name, shares_per_week = row
     return BookingFacts(
         booking_id=booking.id,
@@ -141,22 +146,22 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
     facts = booking_facts(session, booking_id, shop_id)
     first, end = _bounds(facts)
     start, stop = DeliveryRollup.hour_start >= first, DeliveryRollup.hour_start < end
-    placement_id = session.scalar(select(Booking.placement_id).where(Booking.id == booking_id))
+    booking = session.get_one(Booking, booking_id)
+    placement_id = booking.placement_id
     own = DeliveryRollup.booking_id == booking_id
     same_placement = DeliveryRollup.placement_id == placement_id
-    daily, own_cells = _aggregate(session, own)
-    placement_daily, placement_counts = _aggregate(session, same_placement, start, stop)
-    placement_daily = placement_daily.rename(columns={"impressions": "placement_impressions"})
-    if daily.empty:
-        daily = pd.DataFrame(columns=["day", "impressions", "clicks"])
-    if placement_daily.empty:
-        placement_daily = pd.DataFrame(columns=["day", "placement_impressions"])
-    # Outer: the placement's days without this booking's impressions still count towards the
-    # share, as they do for billing's make-goods (a day with none delivered is under-delivery).
-    joined = daily.merge(placement_daily[["day", "placement_impressions"]], on="day", how="outer")
-    for column in ("impressions", "clicks", "placement_impressions"):
-        joined[column] = pd.to_numeric(joined[column], errors="coerce").fillna(0).astype("int64")
-    joined = joined.sort_values("day").reset_index(drop=True)
+    own_daily, own_cells = _aggregate(session, own)
+    _, placement_counts = _aggregate(session, same_placement, start, stop)
+    # Per day: the one delivery measure (eligible slots and valid impressions) and the clicks.
+    measures = measure_by_day(session, booking)
+    clicks = {day: int(n) for day, n in zip(own_daily["day"], own_daily["clicks"], strict=True)}
+    joined = pd.DataFrame(
+        [(day, m.impressions, clicks.get(day, 0), m.eligible_slots) for day, m in measures.items()],
+        columns=["day", "impressions", "clicks", "eligible_slots"],
+    )
+    for column in ("impressions", "clicks", "eligible_slots"):
+        joined[column] = joined[column].astype("int64")
+    rate = next(iter(measures.values())).view_rate if measures else ONE
     # After the last day (and delivery's late re-rolls) the booking's reach cannot change.
     settled = end + timedelta(hours=LATE_HOURS + 1)
     reach = audience.reach(session, booking_id, final_after=settled)
@@ -172,7 +177,16 @@ def load_shop_report(session: Session, booking_id: int, shop_id: int | None = No
         placement_counts,
         audience.placement_reach(session, neighbours),
     )
-    return build_shop_report(facts, joined, booking_cells, placement_cells)
+    others = session.scalar(
+        select(func.count(distinct(Booking.shop_id))).where(
+            Booking.id.in_(neighbours),
+            Booking.shop_id != facts.shop_id,
+            Booking.confirmed_at.is_not(None),
+        )
+    )
+    return build_shop_report(
+        facts, joined, booking_cells, placement_cells, rate, other_shops=int(others or 0)
+    )
 
 
 def shop_bookings(session: Session, shop_id: int) -> list[tuple[int, str, date, date]]:

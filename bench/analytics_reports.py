@@ -2,7 +2,7 @@
 
 Creates a throwaway PostgreSQL database, seeds three fiscal years of bookings, invoices,
 payments and revenue recognition through the real marketplace and billing services
-(`analytics.demo_history.seed_history`), generates ~10M offers and impressions (and ~1% clicks)
+(`portal_plugin.demo.history.seed_history`), generates ~10M offers and impressions (and ~1% clicks)
 for those bookings with COPY, builds the hourly rollups with one set-based INSERT … SELECT that
 groups exactly as `marketplace.delivery.rollups.roll_up_hour` does (checked on a sample hour),
 then times, each in a fresh process so peak memory is the report's own:
@@ -36,12 +36,12 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.demo_history import seed_history
 from billing.config import BillingConfig
+from marketplace.accounts.registration_number import make_invoice_registration_number
 from marketplace.calendar import fiscal_year
 from marketplace.db import make_engine, make_session_factory, normalise_database_url
 from marketplace.delivery.rollups import roll_up_hour
-from marketplace.invoice_number import make_invoice_registration_number
+from portal_plugin.demo.history import seed_history
 from portal_plugin.migrate import upgrade
 
 TODAY = date(2026, 11, 26)
@@ -84,6 +84,7 @@ def seed_books(url: str) -> None:
     config = BillingConfig(
         issuer_name="会津若松市",
         issuer_registration_number=make_invoice_registration_number("000020072028"),
+        bank_account="東邦銀行 会津支店 普通 1234567 アイヅワカマツシ",
     )
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:

@@ -32,7 +32,7 @@ from marketplace.delivery.events import (
 from marketplace.delivery.models import AdImpression, AdOffer
 from marketplace.delivery.writer import EventWriter
 from portal_plugin.migrate import upgrade
-from tests.dbtools import throwaway_database
+from tests.support.databases import throwaway_database
 
 TARGET = 5_000
 

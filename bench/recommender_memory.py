@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TRAIN = """
 import os, sys
 sys.path.insert(0, "{root}")
-from bench.city_frames import city_frames, train_dataset
+from marketplace.synthetic.city_frames import city_frames, train_dataset
 from recommender.artifact import promote, save_artifact
 from recommender.model import LightFMRecommender
 from recommender.state import ModelState

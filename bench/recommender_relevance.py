@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.city_frames import city_frames, train_dataset
+from marketplace.synthetic.city_frames import city_frames, train_dataset
 from recommender.baselines import (
     PopularityRecommender,
     SegmentPopularityRecommender,

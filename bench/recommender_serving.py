@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.city_frames import city_frames, train_dataset
+from marketplace.synthetic.city_frames import city_frames, train_dataset
 from recommender.artifact import load_artifact, promote, save_artifact
 from recommender.model import LightFMRecommender, side_matrix
 from recommender.scorer import Scorer

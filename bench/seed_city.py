@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from marketplace.db import make_engine, make_session_factory
 from marketplace.models import InteractionEvent
-from marketplace.seeding import load_city
 from marketplace.synthetic import generate_city
+from marketplace.synthetic.loader import load_city
 from portal_plugin.migrate import upgrade
-from tests.dbtools import throwaway_database
+from tests.support.databases import throwaway_database
 
 TARGET_SECONDS = 60.0
 ORM_SAMPLE = 20_000

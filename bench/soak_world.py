@@ -15,17 +15,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.shops import create_api_token
 from marketplace.db import make_engine
 from marketplace.models import Placement, Resident
-from marketplace.seeding import load_city
-from marketplace.shop_accounts import create_api_token
 from marketplace.synthetic import generate_city
+from marketplace.synthetic.loader import load_city
 from portal_plugin.demo.app import identity_of
 from portal_plugin.identity import ResidentIdentity
 from portal_plugin.migrate import upgrade
-from tests.dbtools import throwaway_database
-from tests.marketplace.factories import make_shop
-from tests.portal_plugin.delivery_world import build_world
+from tests.support.databases import throwaway_database
+from tests.support.delivery_world import build_world
+from tests.support.marketplace_factories import make_creative, make_shop
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -41,7 +41,7 @@ class SoakWorld:
 @contextmanager
 def throwaway_postgres(admin_url: str, folder: Path) -> Iterator[str]:
     """A new PostgreSQL database on the server of `admin_url`, dropped afterwards."""
-    os.environ["TEST_DATABASE_URL"] = admin_url  # where tests.dbtools creates databases
+    os.environ["TEST_DATABASE_URL"] = admin_url  # where tests.support.databases creates them
     with throwaway_database("postgresql", folder) as url:
         yield url
 
@@ -57,6 +57,7 @@ def build_soak_world(database_url: str, residents: int, seed: int = 11) -> SoakW
         build_world(engine, shops=3)
         with Session(engine) as session, session.begin():
             shop = make_shop(session, business_name="ソーク試験商店")
+            make_creative(session, shop.id)  # a shop may hold only with a creative in review
             _, token = create_api_token(session, shop.id, None, "soak")
             placements = list(session.scalars(select(Placement.id).where(Placement.active)))
             people = [

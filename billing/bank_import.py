@@ -49,15 +49,26 @@ class CsvProblem:
 
 
 class BankStatementInvalid(BillingError):
+    code = "invalid_statement"
+    status = 422
+
     def __init__(self, problems: list[CsvProblem]) -> None:
         self.problems = problems
         shown = "; ".join(str(p) for p in problems[:5])
-        more = f" ほか{len(problems) - 5}件" if len(problems) > 5 else ""
-        super().__init__(f"銀行明細を取り込めません(何も登録していません): {shown}{more}")
+        if len(problems) > 5:
+            super().__init__(
+                "銀行明細を取り込めません(何も登録していません): {problems} ほか{more}件",
+                problems=shown,
+                more=len(problems) - 5,
+            )
+        else:
+            super().__init__(
+                "銀行明細を取り込めません(何も登録していません): {problems}", problems=shown
+            )
 
 
 class StatementAlreadyImported(BillingError):
-    pass
+    code = "already_imported"
 
 
 @dataclass(frozen=True)
@@ -268,7 +279,7 @@ def resolve_to_invoice(session: Session, transaction_id: int, invoice_number: st
         )
     ).scalar_one_or_none()
     if invoice is None:
-        raise BillingError(f"請求書 {invoice_number} が見つかりません")
+        raise BillingError("請求書 {number} が見つかりません", number=invoice_number)
     _accept(session, transaction, invoice)
     transaction.status = BankTransactionStatus.RESOLVED
     session.flush()

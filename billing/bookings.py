@@ -28,7 +28,7 @@ from billing.money import allocate
 from billing.recognition import month_end, month_start, next_month
 from billing.refunds import RefundGateway, credit_and_refund
 from marketplace.audit import Actor
-from marketplace.bookings import confirm_booking
+from marketplace.bookings.services import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
 from marketplace.lifecycle import SOLD_STATUSES, BookingStatus, MarketplaceEventKind

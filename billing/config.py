@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing.errors import IssuerNotConfigured
+from billing.errors import BankAccountNotConfigured, IssuerNotConfigured
 from billing.tax import RoundingMode
-from marketplace.invoice_number import is_valid_invoice_registration_number
+from marketplace.accounts.registration_number import is_valid_invoice_registration_number
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,11 @@ class BillingConfig:
                 "INVOICE_ISSUER_REGISTRATION_NUMBER の登録番号が正しくありません"
             )
         return Issuer(self.issuer_name, self.issuer_registration_number)
+
+    def payment_account(self) -> str:
+        """The bank account printed on every invoice; an invoice no one can pay is refused."""
+        if not self.bank_account.strip():
+            raise BankAccountNotConfigured(
+                "請求書の振込先口座が設定されていません(INVOICE_BANK_ACCOUNT)"
+            )
+        return self.bank_account.strip()

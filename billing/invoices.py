@@ -22,6 +22,7 @@ from billing.numbering import (
     take_number,
 )
 from billing.tax import STANDARD_RATE, RoundingMode, TaxLine, split_tax_included, tax_included_in
+from marketplace.business_days import next_business_day
 from marketplace.calendar import fiscal_year
 from marketplace.models import Shop
 
@@ -90,6 +91,8 @@ def _write_document(
     reason: str = "",
 ) -> Invoice:
     issuer = config.issuer()
+    if kind is DocumentKind.INVOICE:
+        config.payment_account()
     year = fiscal_year(issue_date)
     series = INVOICE_SERIES if kind is DocumentKind.INVOICE else CREDIT_NOTE_SERIES
     sequence = take_number(session, series, year)
@@ -196,7 +199,7 @@ def issue_invoice(
     _validate(lines)
     shop = session.get(Shop, shop_id)
     if shop is None:
-        raise BillingError(f"店舗 {shop_id} が見つかりません")
+        raise BillingError("店舗 {shop_id} が見つかりません", shop_id=shop_id)
     breakdown = split_tax_included(
         (TaxLine(d.amount, d.tax_rate_percent) for d in lines), config.rounding
     )
@@ -212,7 +215,7 @@ def issue_invoice(
         issue_date=issue_date,
         payment_method=payment_method,
         booking_id=booking_id,
-        due_date=due_date or issue_date + timedelta(days=config.due_days),
+        due_date=due_date or next_business_day(issue_date + timedelta(days=config.due_days)),
     )
 
 
@@ -252,7 +255,9 @@ def issue_credit_note(
     """
     original = session.get(Invoice, original_invoice_id)
     if original is None or original.kind is not DocumentKind.INVOICE:
-        raise InvoiceNotFound(f"請求書 {original_invoice_id} が見つかりません")
+        raise InvoiceNotFound(
+            "請求書 {invoice_id} が見つかりません", invoice_id=original_invoice_id
+        )
     if not credits:
         raise BillingError("返金伝票には明細が1行以上必要です")
     by_id = {line.id: line for line in original.lines}
@@ -262,7 +267,9 @@ def issue_credit_note(
     for credit in credits:
         line = by_id.get(credit.original_line_id)
         if line is None:
-            raise BillingError(f"明細 {credit.original_line_id} はこの請求書にありません")
+            raise BillingError(
+                "明細 {line_id} はこの請求書にありません", line_id=credit.original_line_id
+            )
         check_yen(credit.amount, field="返金額")
         requested[line.id] = requested.get(line.id, 0) + credit.amount
         if (
@@ -270,8 +277,9 @@ def issue_credit_note(
             or requested[line.id] + credited.get(line.id, (0, 0))[0] > line.amount
         ):
             raise CreditExceedsInvoice(
-                f"明細「{line.description}」の返金額が請求額の残り"
-                f"({line.amount - credited.get(line.id, (0, 0))[0]:,}円)を超えています"
+                "明細「{line}」の返金額が請求額の残り({remaining:,}円)を超えています",
+                line=line.description,
+                remaining=line.amount - credited.get(line.id, (0, 0))[0],
             )
         drafts.append(
             LineDraft(

@@ -57,10 +57,14 @@ def check_balanced(legs: Sequence[Leg]) -> None:
         raise UnbalancedTransaction("a transaction needs at least two legs")
     for leg in legs:
         if isinstance(leg.amount, bool) or not isinstance(leg.amount, int) or leg.amount == 0:
-            raise UnbalancedTransaction(f"leg on {leg.account} has invalid amount {leg.amount!r}")
+            raise UnbalancedTransaction(
+                "leg on {account} has invalid amount {amount!r}",
+                account=leg.account,
+                amount=leg.amount,
+            )
     total = sum(leg.amount for leg in legs)
     if total != 0:
-        raise UnbalancedTransaction(f"legs sum to {total}, not zero")
+        raise UnbalancedTransaction("legs sum to {total}, not zero", total=total)
 
 
 def account_id(session: Session, code: str) -> int:

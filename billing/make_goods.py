@@ -1,12 +1,13 @@
-"""Make-goods: a completed booking that got less than its share is credited and refunded.
+"""Make-goods: a completed booking that got less than it was owed is credited and refunded.
 
-A booking bought ``shares / shares_per_week`` of its placement's impressions. What it got is
-its valid impressions over all valid impressions of the placement during the booking's
-period, both from the delivery rollups: the same rows and the same period as the shop's
-report. Delivery within 5% (relative) of the share bought is on target; below that, the
-shortfall is credited in proportion (``make_good_amount``) on the booking's invoice lines,
-and whatever the shop has then overpaid is refunded through the original payment method
-(bank transfers are recorded for finance to pay out). A refund never exceeds what was paid.
+Delivery is the one measure (`marketplace/delivery/measure.py`, docs/delivery.md): the
+booking's valid impressions against its share of the slots it was eligible for, read from the
+delivery rollups by `measure_booking`, exactly as the shop's report and booking page read it.
+Any shortfall is credited, priced at what the booking was billed (``credit_yen``: the
+undelivered part of what was owed, rounded down), on the booking's invoice lines, and whatever
+the shop has then overpaid is refunded through the original payment method (bank transfers are
+recorded for finance to pay out). A credit never exceeds what is still uncredited on the
+booking's invoices, and a refund never exceeds what was paid.
 
 Each booking is handled once: its ``booking_confirmed`` outbox event is recorded as handled by
 billing, under that table's primary key, in the same transaction as the credit note.
@@ -25,34 +26,19 @@ from billing.config import BillingConfig
 from billing.invoices import credited_so_far
 from billing.models import DocumentKind, Invoice, InvoiceLine, ProcessedMarketplaceEvent
 from billing.money import allocate
-from billing.refunds import RefundGateway, credit_and_refund, make_good_amount
+from billing.refunds import RefundGateway, credit_and_refund
 from marketplace.audit import SYSTEM, record
-from marketplace.calendar import start_of_tokyo_day
-from marketplace.delivery.models import DeliveryRollup
+from marketplace.delivery.layout import HostLayout
+from marketplace.delivery.measure import DeliveryMeasure
+from marketplace.delivery.measured import booking_period
+from marketplace.delivery.shortfall import describe
+from marketplace.delivery.shortfall_reading import delivery_progress
 from marketplace.lifecycle import BookingStatus, MarketplaceEventKind
-from marketplace.models import Booking, MarketplaceEvent, Placement
+from marketplace.models import Booking, MarketplaceEvent
 
-TOLERANCE = Fraction(5, 100)
 PREFIX = "make-good: "
-
-
-def make_good_credit(bought: Fraction, delivered: Fraction, billed: int) -> int:
-    """The credit for a booking: nothing within the tolerance, else the proportional shortfall."""
-    if delivered >= bought * (1 - TOLERANCE):
-        return 0
-    return make_good_amount(bought, delivered, billed)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    impressions: int
-    placement_impressions: int
-
-    @property
-    def share(self) -> Fraction | None:
-        if self.placement_impressions <= 0:
-            return None
-        return Fraction(self.impressions, self.placement_impressions)
+# Every make-good credit note's reason reads 「予約 N の配信不足の補償(…)」.
+REASON_MARK = "の配信不足の補償("
 
 
 @dataclass(frozen=True)
@@ -64,19 +50,7 @@ class MakeGood:
     refund_yen: int
     credit_notes: tuple[str, ...]
     outcome: str
-
-
-def measure_delivery(session: Session, booking: Booking) -> Delivery:
-    """Valid impressions of the booking and of its placement over the booking's period."""
-    start = start_of_tokyo_day(booking.first_week)
-    end = start_of_tokyo_day(booking.last_week + timedelta(weeks=1))
-    period = (DeliveryRollup.hour_start >= start, DeliveryRollup.hour_start < end)
-    total = func.coalesce(func.sum(DeliveryRollup.impressions), 0)
-    own = session.scalar(select(total).where(DeliveryRollup.booking_id == booking.id, *period))
-    placement = session.scalar(
-        select(total).where(DeliveryRollup.placement_id == booking.placement_id, *period)
-    )
-    return Delivery(int(own or 0), int(placement or 0))
+    measure: DeliveryMeasure | None = None
 
 
 def _booking_lines(session: Session, booking_id: int) -> list[tuple[InvoiceLine, int]]:
@@ -100,22 +74,27 @@ def make_good_booking(
     *,
     today: date,
     gateway: RefundGateway | None,
+    cap: int = HostLayout.frequency_cap,
 ) -> MakeGood | None:
-    """Measure one completed booking and credit its shortfall; None if it cannot be measured."""
-    placement = session.get_one(Placement, booking.placement_id)
-    bought = Fraction(booking.shares, placement.shares_per_week)
-    delivery = measure_delivery(session, booking)
-    delivered = delivery.share
-    if delivered is None:  # no delivery recorded on the placement at all: finance decides
+    """Measure one completed booking and credit its shortfall; None if it cannot be measured.
+
+    The credit note names the cause of the shortfall as the shop's booking page does
+    (`shortfall_reading.delivery_progress`: pauses, disaster mode, review, outage, reach).
+    """
+    _, end = booking_period(booking)
+    progress = delivery_progress(session, booking, end, cap=cap)
+    measure = progress.measure
+    bought, delivered = measure.share_bought, measure.share_delivered
+    if delivered is None:  # no eligible slot recorded at all: finance decides
         return None
     lines = _booking_lines(session, booking.id)
-    credit = make_good_credit(bought, delivered, sum(rest for _, rest in lines))
+    credit = measure.credit_yen(sum(rest for _, rest in lines))
     notes: list[str] = []
     refunded = 0
     if credit > 0:
         reason = (
-            f"予約 {booking.id} の配信不足の補償(購入シェア {float(bought):.1%}、"
-            f"配信シェア {float(delivered):.1%})"
+            f"予約 {booking.id} {REASON_MARK}購入シェア {float(bought):.1%}、"
+            f"配信シェア {float(delivered):.1%}、不足の原因: {describe(progress.causes)})"
         )
         for (line, _), part in zip(
             lines, allocate(credit, [rest for _, rest in lines]), strict=True
@@ -142,6 +121,7 @@ def make_good_booking(
             booking.id,
             shop_id=booking.shop_id,
             reason=reason,
+            causes=[cause.value for cause in progress.causes],
             credit_yen=credit,
             refund_yen=refunded,
             credit_notes=notes,
@@ -149,7 +129,7 @@ def make_good_booking(
     outcome = (
         f"返金伝票 {'、'.join(notes)}(¥{credit:,}、返金 ¥{refunded:,})" if notes else "配信不足なし"
     )
-    return MakeGood(booking.id, bought, delivered, credit, refunded, tuple(notes), outcome)
+    return MakeGood(booking.id, bought, delivered, credit, refunded, tuple(notes), outcome, measure)
 
 
 def run_make_goods(
@@ -159,11 +139,12 @@ def run_make_goods(
     through: date,
     gateway: RefundGateway | None,
     today: date | None = None,
+    cap: int = HostLayout.frequency_cap,
 ) -> tuple[list[MakeGood], list[int]]:
     """Handle every completed booking whose period ended by `through` and is not handled yet.
 
     Returns the make-goods handled now and the ids of bookings that could not be measured (no
-    impression on their placement during their period); those are tried again next run.
+    eligible slot recorded during their period); those are tried again next run.
     Idempotent: a booking is handled at most once.
     """
     handled = select(ProcessedMarketplaceEvent.event_id)
@@ -182,7 +163,7 @@ def run_make_goods(
     unmeasured: list[int] = []
     for booking, event_id in rows.all():
         result = make_good_booking(
-            session, config, booking, today=today or through, gateway=gateway
+            session, config, booking, today=today or through, gateway=gateway, cap=cap
         )
         if result is None:
             unmeasured.append(booking.id)
@@ -191,3 +172,24 @@ def run_make_goods(
         session.flush()
         done.append(result)
     return done, unmeasured
+
+
+def make_good_credits(
+    session: Session, first_day: date, last_day: date
+) -> list[tuple[int, date, int]]:
+    """Make-goods credited per placement and credit-note issue day in [first_day, last_day]:
+    (placement id, issue date, yen, tax included)."""
+    rows = session.execute(
+        select(Booking.placement_id, Invoice.issue_date, func.sum(InvoiceLine.amount))
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .join(Booking, Booking.id == InvoiceLine.booking_id)
+        .where(
+            Invoice.kind == DocumentKind.CREDIT_NOTE,
+            Invoice.reason.contains(REASON_MARK, autoescape=True),
+            Invoice.issue_date >= first_day,
+            Invoice.issue_date <= last_day,
+        )
+        .group_by(Booking.placement_id, Invoice.issue_date)
+        .order_by(Booking.placement_id, Invoice.issue_date)
+    ).tuples()
+    return [(placement, day, int(amount or 0)) for placement, day, amount in rows]

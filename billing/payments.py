@@ -52,7 +52,7 @@ class InvoicePosition:
 def invoice_position(session: Session, invoice_id: int) -> InvoicePosition:
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise PaymentNotAllowed(f"請求書 {invoice_id} が見つかりません")
+        raise PaymentNotAllowed("請求書 {invoice_id} が見つかりません", invoice_id=invoice_id)
     credited = session.execute(
         select(func.coalesce(func.sum(Invoice.total), 0)).where(
             Invoice.original_invoice_id == invoice_id, Invoice.kind == DocumentKind.CREDIT_NOTE
@@ -116,8 +116,10 @@ def record_bank_transfer(
     position = invoice_position(session, invoice.id)
     if amount <= 0 or amount > position.outstanding:
         raise PaymentNotAllowed(
-            f"入金額 {amount:,}円 が請求書 {invoice.number} の未入金額 "
-            f"{max(position.outstanding, 0):,}円 を超えています"
+            "入金額 {amount:,}円 が請求書 {number} の未入金額 {outstanding:,}円 を超えています",
+            amount=amount,
+            number=invoice.number,
+            outstanding=max(position.outstanding, 0),
         )
     payment = Payment(
         shop_id=invoice.shop_id,
@@ -140,3 +142,10 @@ def mark_failed(session: Session, payment: Payment, message: str) -> None:
     payment.status = PaymentStatus.FAILED
     payment.failure_message = message[:500]
     session.flush()
+
+
+def card_payment(session: Session, shop_id: int, booking_id: int) -> Payment | None:
+    """The card payment that holds a shop's booking, if it has one."""
+    return session.scalars(
+        select(Payment).filter_by(booking_id=booking_id, shop_id=shop_id, method=PaymentMethod.CARD)
+    ).one_or_none()

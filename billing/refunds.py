@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -38,25 +37,6 @@ class RefundGateway(Protocol):
     def refund(self, payment: Payment, amount: int, key: str) -> ProviderRefund:
         """Refund `amount` of a Stripe payment under idempotency key `key`."""
         ...
-
-
-def make_good_amount(bought_share: Fraction, delivered_share: Fraction, amount: int) -> int:
-    """What to credit for under-delivery: the undelivered part of what was bought, rounded down.
-
-    `bought_share` is the share of impressions the booking bought (e.g. 1/4 of a week's
-    rotations) and `delivered_share` the share it actually got, both measured over the same
-    period by the delivery rollups. Over-delivery earns nothing back; nothing is credited.
-    """
-    bought = Fraction(bought_share)
-    delivered = Fraction(delivered_share)
-    if not 0 < bought <= 1 or delivered < 0:
-        raise BillingError("shares must satisfy 0 < bought ≤ 1 and delivered ≥ 0")
-    if amount < 0:
-        raise BillingError("amount must not be negative")
-    if delivered >= bought:
-        return 0
-    shortfall = (bought - delivered) / bought
-    return int(amount * shortfall)  # floor: never credit more than the shortfall
 
 
 def refunded_amount(session: Session, payment_id: int) -> int:
@@ -146,7 +126,9 @@ def refund_payments(
     available = {p.id: p.amount - refunded_amount(session, p.id) for p in payments}
     if amount > sum(available.values()):
         raise RefundExceedsPayment(
-            f"返金額 {amount:,}円 が入金額の残り {sum(available.values()):,}円 を超えています"
+            "返金額 {amount:,}円 が入金額の残り {available:,}円 を超えています",
+            amount=amount,
+            available=sum(available.values()),
         )
     refunds = []
     remaining = amount
@@ -203,7 +185,7 @@ def credit_and_refund(
     """
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise BillingError(f"請求書 {invoice_id} が見つかりません")
+        raise BillingError("請求書 {invoice_id} が見つかりません", invoice_id=invoice_id)
     lines = [line for line in invoice.lines if line_ids is None or line.id in line_ids]
     if not lines:
         raise BillingError("返金する明細がありません")
@@ -211,7 +193,9 @@ def credit_and_refund(
     remaining = [line.amount - credited.get(line.id, (0, 0))[0] for line in lines]
     if amount <= 0 or amount > sum(remaining):
         raise RefundExceedsPayment(
-            f"返金額 {amount:,}円 は請求額の残り {sum(remaining):,}円 以内にしてください"
+            "返金額 {amount:,}円 は請求額の残り {remaining:,}円 以内にしてください",
+            amount=amount,
+            remaining=sum(remaining),
         )
     parts = allocate(amount, remaining)
     drafts: Sequence[CreditDraft] = [

@@ -13,7 +13,15 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from billing import ledger
-from billing.models import LedgerAccount, LedgerEntry
+from billing.models import (
+    BankTransaction,
+    Invoice,
+    LedgerAccount,
+    LedgerEntry,
+    Payment,
+    Refund,
+)
+from billing.payments import InvoicePosition, invoice_position
 from marketplace.calendar import fiscal_months
 
 
@@ -117,3 +125,39 @@ def aging(session: Session, as_of: date) -> list[AgingRow]:
         (AgingRow(shop_id, names[shop_id], **buckets) for shop_id, buckets in rows.items()),
         key=lambda r: (-r.over_90, -r.days_61_90, -r.days_31_60, -r.total, r.shop_id),
     )
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    invoice: Invoice
+    position: InvoicePosition
+
+
+def recent_invoices(session: Session, limit: int = 500) -> list[InvoiceRow]:
+    """The latest invoices and credit notes, each with where its original invoice stands."""
+    invoices = session.scalars(select(Invoice).order_by(Invoice.id.desc()).limit(limit))
+    return [
+        InvoiceRow(inv, invoice_position(session, inv.original_invoice_id or inv.id))
+        for inv in invoices
+    ]
+
+
+def invoice_by_number(session: Session, number: str) -> Invoice | None:
+    return session.scalars(select(Invoice).where(Invoice.number == number)).one_or_none()
+
+
+def recent_bank_transactions(session: Session, limit: int = 50) -> list[BankTransaction]:
+    return list(
+        session.scalars(select(BankTransaction).order_by(BankTransaction.id.desc()).limit(limit))
+    )
+
+
+def recent_refunds(session: Session, limit: int = 200) -> list[tuple[Refund, Payment]]:
+    """The latest refunds, each with the payment it returns money from."""
+    rows = session.execute(
+        select(Refund, Payment)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .order_by(Refund.id.desc())
+        .limit(limit)
+    ).tuples()
+    return list(rows)

@@ -142,7 +142,7 @@ class StripeGateway:
             error = exc.error
             code = getattr(error, "code", None) if error else None
             decline = getattr(error, "decline_code", None) if error else None
-            raise PaymentDeclined(decline_message(code, decline), code=code) from exc
+            raise PaymentDeclined(decline_message(code, decline), decline_code=code) from exc
 
     def _confirmed_intent(
         self,

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class InvalidWebhook(Exception):
-    """Bad signature, stale timestamp or unreadable payload: answer 400."""
+    """Bad signature, stale timestamp or unreadable payload: answer 400. Only Stripe reads the
+    answer (the webhook route), so it is not a `DomainError` with a Japanese message."""
 
 
 def verify(payload: bytes, signature: str | None, secret: str, tolerance: int = 300) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.db import utcnow
 from marketplace.lifecycle import ActorKind
 from marketplace.models import AuditEntry
 
@@ -33,9 +35,12 @@ def record(
     creative_version_id: int | None = None,
     rule: str = "",
     reason: str = "",
+    at: datetime | None = None,
     **details: Any,
 ) -> AuditEntry:
+    """Append one entry; `at` is when it happened (now, unless the caller was given a clock)."""
     entry = AuditEntry(
+        occurred_at=at or utcnow(),
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name[:120],

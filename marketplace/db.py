@@ -6,13 +6,25 @@ session on its own.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names keep Alembic migrations reproducible on every backend.
@@ -84,8 +96,49 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# An engine with this execution option begins SQLite transactions with BEGIN IMMEDIATE.
+SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"
+
+
 def _begin_sqlite_transaction(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at BEGIN, waiting out the busy timeout for it; a plain
+    # (deferred) BEGIN lets readers run side by side but cannot wait when it upgrades later.
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite_busy(exc: OperationalError) -> bool:
+    """SQLite refused a lock ("database is locked"): the whole transaction may run again."""
+    orig = exc.orig
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    name = getattr(orig, "sqlite_errorname", "")
+    return name.startswith("SQLITE_BUSY") or "database is locked" in str(orig)
+
+
+T = TypeVar("T")
+
+
+def run_transaction(
+    factory: sessionmaker[Session], work: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """`work(session, *args, **kwargs)` in one transaction: committed, or rolled back on error.
+
+    On SQLite (WAL), a transaction that read first and then writes gets "database is locked"
+    at once, without waiting, when another connection committed since its read began. Nothing
+    of it was written, so it runs once more from the start, this time holding the write lock
+    from BEGIN (the busy timeout waits for it). `work` must touch nothing but the session.
+    """
+    try:
+        with factory.begin() as session:
+            return work(session, *args, **kwargs)
+    except OperationalError as exc:
+        bind = factory.kw.get("bind")
+        if not (is_sqlite_busy(exc) and isinstance(bind, Engine)):
+            raise
+    immediate = bind.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+    with factory(bind=immediate) as session, session.begin():
+        return work(session, *args, **kwargs)
 
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -120,5 +173,11 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "normalise_database_url",
+    "run_transaction",
     "utcnow",
 ]
+
+
+def ping(session: Session) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    session.execute(text("SELECT 1"))

@@ -47,6 +47,13 @@ class CreativeStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+class CreativeKind(enum.StrEnum):
+    """What a creative is: an ad (headline, text, image, link) or a shop's printed flyer."""
+
+    AD = "ad"
+    FLYER = "flyer"
+
+
 class ActorKind(enum.StrEnum):
     STAFF = "staff"
     SHOP = "shop"

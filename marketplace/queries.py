@@ -8,15 +8,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace import inventory
-from marketplace.booking_requests import first_bookable_week
+from marketplace.bookings.cancellation import CancellationTerms, cancellation_terms
+from marketplace.bookings.requests import first_bookable_week
 from marketplace.calendar import tokyo_date
-from marketplace.cancellation import CancellationTerms, cancellation_terms
-from marketplace.creatives import shop_creatives, versions
+from marketplace.creatives.services import shop_creatives, versions
+from marketplace.delivery.layout import HostLayout
 from marketplace.errors import NotFound
+from marketplace.inventory import stock
+from marketplace.inventory.placements import list_placements, sellable_placements
 from marketplace.lifecycle import SOLD_STATUSES, BookingStatus
 from marketplace.models import Booking, Creative, CreativeVersion, Placement, Shop
-from marketplace.placements import list_placements
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Dashboard:
 @dataclass(frozen=True)
 class PlacementCalendar:
     placement: Placement
-    weeks: list[inventory.WeekAvailability]
+    weeks: list[stock.WeekAvailability]
 
 
 def creative_summaries(session: Session, shop_id: int) -> list[CreativeSummary]:
@@ -68,14 +69,24 @@ def dashboard(session: Session, shop_id: int) -> Dashboard:
 
 
 def calendars(
-    session: Session, now: datetime, weeks: int = 8, start: date | None = None
+    session: Session,
+    now: datetime,
+    weeks: int = 8,
+    start: date | None = None,
+    host: HostLayout | None = None,
 ) -> list[PlacementCalendar]:
-    """Sold, held and free shares per active placement for the coming weeks."""
+    """Sold, held and free shares per active placement for the coming weeks (with `host`, only
+    the placements its pages show: what shops may book)."""
     first = start or first_bookable_week(tokyo_date(now))
-    week_list = inventory.week_range(first, weeks)
+    week_list = stock.week_range(first, weeks)
+    placements = (
+        list_placements(session, active_only=True)
+        if host is None
+        else sellable_placements(session, host)
+    )
     return [
-        PlacementCalendar(placement, inventory.availability(session, placement, week_list, now))
-        for placement in list_placements(session, active_only=True)
+        PlacementCalendar(placement, stock.availability(session, placement, week_list, now))
+        for placement in placements
     ]
 
 
@@ -94,7 +105,7 @@ def cancellation_preview(booking: Booking, now: datetime) -> CancellationTerms |
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.COMPLETED, BookingStatus.EXPIRED):
         return None
     return cancellation_terms(
-        weeks=tuple(inventory.week_range(booking.first_week, booking.weeks)),
+        weeks=tuple(stock.week_range(booking.first_week, booking.weeks)),
         total_yen=booking.total_yen,
         paid=booking.status in SOLD_STATUSES,
         today=tokyo_date(now),
@@ -119,3 +130,53 @@ def all_shops(session: Session) -> list[Shop]:
 def upcoming_mondays(today: date, count: int = 26) -> list[date]:
     first = first_bookable_week(today)
     return [first + timedelta(weeks=n) for n in range(count)]
+
+
+@dataclass(frozen=True)
+class WeekChoice:
+    """One Monday the booking form offers, with each placement's free shares that week."""
+
+    week_start: date
+    free: dict[int, int]
+
+
+@dataclass(frozen=True)
+class BookingOpening:
+    """Where the booking form opens: a placement and its first week with a free share."""
+
+    placement_id: int | None
+    first_week: date | None
+    weeks: list[WeekChoice]
+
+
+def week_choices(grid: list[PlacementCalendar]) -> list[WeekChoice]:
+    if not grid:
+        return []
+    starts = [week.week_start for week in grid[0].weeks]
+    free = {cal.placement.id: {w.week_start: w.free for w in cal.weeks} for cal in grid}
+    return [
+        WeekChoice(start, {pid: weeks.get(start, 0) for pid, weeks in free.items()})
+        for start in starts
+    ]
+
+
+def booking_opening(grid: list[PlacementCalendar], placement_id: int | None) -> BookingOpening:
+    """The placement asked for (else the first one with a free share in the coming weeks) and
+    its first week with a free share, so the form never opens on a sold-out week."""
+    weeks = week_choices(grid)
+    ids = [cal.placement.id for cal in grid]
+    if placement_id not in ids:
+        placement_id = next(
+            (pid for pid in ids if any(week.free[pid] > 0 for week in weeks)),
+            ids[0] if ids else None,
+        )
+    first_week = next(
+        (week.week_start for week in weeks if placement_id and week.free[placement_id] > 0), None
+    )
+    return BookingOpening(placement_id, first_week, weeks)
+
+
+def booking_opening_for(
+    session: Session, now: datetime, host: HostLayout, placement_id: int | None, weeks: int = 26
+) -> BookingOpening:
+    return booking_opening(calendars(session, now, weeks, host=host), placement_id)

@@ -47,5 +47,6 @@ def set_disaster_mode(
         "portal_settings",
         SETTINGS_ROW_ID,
         reason=row.disaster_message,
+        at=row.disaster_mode_changed_at,
     )
     return row

@@ -31,6 +31,26 @@ class Household(enum.StrEnum):
     ELDERLY_ONLY = "elderly_only"
 
 
+# How residents and shops read the profile codes (English in portal_plugin/locale/en).
+AGE_BAND_LABELS: Final[dict[str, str]] = {
+    AgeBand.UNDER_20: "20歳未満",
+    AgeBand.AGE_20S: "20代",
+    AgeBand.AGE_30S: "30代",
+    AgeBand.AGE_40S: "40代",
+    AgeBand.AGE_50S: "50代",
+    AgeBand.AGE_60S: "60代",
+    AgeBand.AGE_70_PLUS: "70歳以上",
+}
+HOUSEHOLD_LABELS: Final[dict[str, str]] = {
+    Household.SINGLE: "単身",
+    Household.COUPLE: "夫婦のみ",
+    Household.YOUNG_CHILDREN: "未就学児のいる世帯",
+    Household.SCHOOL_CHILDREN: "小中学生のいる世帯",
+    Household.THREE_GENERATION: "三世代",
+    Household.ELDERLY_ONLY: "高齢者のみ",
+}
+
+
 class ArticlePriority(enum.StrEnum):
     NORMAL = "normal"
     IMPORTANT = "important"

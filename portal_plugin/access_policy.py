@@ -63,20 +63,44 @@ def staff(*roles: StaffRole, why: str) -> Access:
 ALL_STAFF = (StaffRole.REVIEWER, StaffRole.FINANCE, StaffRole.ADMIN)
 
 ROUTE_ACCESS: dict[str, Access] = {
-    "health": public("monitoring; reveals only whether the database answers"),
+    "health": public(
+        "monitoring; reveals whether the database answers and each periodic job's last run, "
+        "outcome and lateness (no messages)"
+    ),
     "resident_me": only(Party.RESIDENT, why="a resident's own profile, from their own token"),
+    # Residents in control (issue 17): their own ad choices, from their own token; each form
+    # also carries a token signed for that resident (portal_plugin/resident_forms.py).
+    "about_ads": public("how ads are chosen; a resident also sees their own ad settings"),
+    "resident_hide_shop": only(Party.RESIDENT, why="a resident hiding a shop's ads for themself"),
+    "resident_show_shop": only(Party.RESIDENT, why="a resident undoing their own hidden shop"),
+    "resident_personalized_ads": only(
+        Party.RESIDENT, why="a resident turning their own personalised ads off or on"
+    ),
+    "resident_data": only(
+        Party.RESIDENT, why="「あなたのデータ」: what the plugin holds about them"
+    ),
+    "resident_data_download": only(Party.RESIDENT, why="a resident's own data, as a JSON file"),
+    "resident_data_delete": only(
+        Party.RESIDENT, why="a resident deleting their own data (privacy forget's code)"
+    ),
     "list_articles": public("published articles are public information"),
     "put_article": only(Party.HOST_CMS, why="only the host CMS publishes articles"),
     "feed_fragment": public("anonymous visitors get the general feed; residents their own"),
+    "side_fragment": public("the gadget column's ad cards; residents get their own"),
     "staff_login": public("the login form"),
     "staff_login_submit": public("logging in; rate-limited per address and account"),
     "staff_logout": public("ends whatever session the caller has; harmless without one"),
     "staff_home": staff(*ALL_STAFF, why="the staff menu"),
+    "staff_jobs": staff(why="administrators: the periodic jobs' last runs and errors"),
+    # Also a Prometheus server on this machine (loopback and not through a proxy): see
+    # portal_plugin/routes/metrics.py. Everyone else gets 403.
+    "metrics": staff(why="administrators: serving, event and job figures for monitoring"),
     "static": public("stylesheets and scripts"),
     # Delivery (issue 5): the feed is public; tracking URLs are authorised by their signed token.
     "api_feed": public("anonymous visitors get the general feed; residents their own"),
     "ad_impression": public("counted only with a valid, unexpired, unused signed offer token"),
     "ad_click": public("counted only with a valid signed offer token; redirects to the ad"),
+    "house_ad_view": public("a city house ad's view, counted once per signed one-time token"),
     # Billing (issue 6).
     "stripe_webhook": only(Party.STRIPE, why="Stripe, proved by the signature on the raw body"),
     "billing_invoices": staff(StaffRole.FINANCE, why="finance: all invoices"),
@@ -93,6 +117,17 @@ ROUTE_ACCESS: dict[str, Access] = {
     "shop_signup_submit": public("signing up; rate-limited per address"),
     "shop_login": public("the shop login form"),
     "shop_login_submit": public("logging in; rate-limited per address and account"),
+    "shop_password_forgot": public("asking for a password-reset link"),
+    "shop_password_change": shop_only("a signed-in shop user changes their own password"),
+    "shop_password_change_submit": shop_only(
+        "needs the current password; an API token has no password and is refused"
+    ),
+    "shop_password_forgot_submit": public(
+        "the same answer whether or not the address has an account; rate-limited per address"
+        " and per account; the mail goes only to the account's own address"
+    ),
+    "shop_password_reset": public("authorised by the signed, expiring, single-use link itself"),
+    "shop_password_reset_submit": public("authorised by the signed, expiring, single-use link"),
     "shop_logout": public("ends whatever session the caller has"),
     "shop_tokens": shop_only("the shop's own API tokens"),
     "shop_token_create": shop_only("creating an API token for the shop"),
@@ -117,6 +152,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     ),
     "staff_shops": staff(StaffRole.REVIEWER, why="shops awaiting approval"),
     "staff_shop_decision": staff(StaffRole.REVIEWER, why="approving or suspending a shop"),
+    "staff_shop_rename": staff(StaffRole.REVIEWER, why="approving or rejecting a shop's new name"),
     "staff_review_queue": staff(StaffRole.REVIEWER, why="ads awaiting review"),
     "staff_review": staff(StaffRole.REVIEWER, why="one ad under review"),
     "staff_review_approve": staff(StaffRole.REVIEWER, why="approving an ad"),
@@ -125,8 +161,15 @@ ROUTE_ACCESS: dict[str, Access] = {
     "staff_ad_standards": staff(StaffRole.REVIEWER, why="the ad standards"),
     "staff_ad_standards_save": staff(why="changing the ad standards: administrators only"),
     "staff_inventory": staff(StaffRole.REVIEWER, StaffRole.FINANCE, why="ad inventory"),
+    "staff_reach": staff(
+        StaffRole.REVIEWER, StaffRole.FINANCE, why="forecast vs sold per placement-week"
+    ),
     "staff_placement_save": staff(why="changing placements and prices: administrators only"),
     "staff_placement": staff(why="editing a placement: administrators only"),
+    "staff_house_ads": staff(StaffRole.REVIEWER, why="the city's own house ads and their counts"),
+    "staff_house_ad_save": staff(StaffRole.REVIEWER, why="creating or editing a house ad"),
+    "staff_house_ad": staff(StaffRole.REVIEWER, why="editing a house ad"),
+    "staff_house_ad_retire": staff(StaffRole.REVIEWER, why="retiring a house ad"),
     "staff_booking_pause": staff(StaffRole.REVIEWER, why="pausing a booking"),
     "staff_booking_resume": staff(StaffRole.REVIEWER, why="resuming a booking"),
     "staff_booking_cancel": staff(StaffRole.REVIEWER, why="cancelling a booking"),
@@ -179,6 +222,16 @@ ROUTE_ACCESS: dict[str, Access] = {
     "shop_pay_invoice": shop_only("paying a booking by invoice"),
     "shop_pay_card": shop_only("paying a booking by card"),
     "shop_pay_card_return": shop_only("returning from card authentication"),
+    # Flyers and shop pages (issue 21).
+    "shop_flyer_new": shop_only("the new-flyer form"),
+    "shop_flyer_create": shop_only("uploading a flyer for the shop"),
+    "shop_flyer": shop_only("one of the shop's own flyers"),
+    "shop_flyer_edit": shop_only("editing one of the shop's own flyers"),
+    "flyer_viewer": public("an approved flyer within its 掲載期間; nothing otherwise"),
+    "flyer_page_image": public("pages of a flyer on show; others only for the owner and staff"),
+    "shop_page": public("an approved shop's page: what the shop chose to publish"),
+    "shop_page_settings": shop_only("the shop's own page settings"),
+    "shop_page_settings_save": shop_only("changing the shop's own page"),
 }
 
 

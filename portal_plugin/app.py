@@ -11,24 +11,31 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from portal_plugin.auth import wants_html
+from marketplace.errors import DomainError
+from portal_plugin.auth import bearer_authenticates
 from portal_plugin.context import PluginContext
 from portal_plugin.delivery_runtime import start_delivery, stop_delivery
+from portal_plugin.errors import (
+    domain_error_handler,
+    http_error_handler,
+    server_error_handler,
+)
 from portal_plugin.fast_path import FAST_ENDPOINTS_STATE, FastPathMiddleware
 from portal_plugin.hooks import PortalHooks
 from portal_plugin.language import LanguageMiddleware
+from portal_plugin.request_id import RequestIdMiddleware
+from portal_plugin.resident_forms import RESIDENT_FORMS_PREFIX
 from portal_plugin.routes import all_routes
 from portal_plugin.routes.delivery import FAST_ENDPOINTS
 from portal_plugin.security.body_limit import BodyLimitMiddleware
 from portal_plugin.security.csrf import CSRFMiddleware
 from portal_plugin.security.headers import SecurityHeadersMiddleware
+from portal_plugin.security.sessions import SessionGuardMiddleware
 from portal_plugin.settings import Settings
-from portal_plugin.web import build_templates, json_error
+from portal_plugin.web import build_templates
 
 SESSION_COOKIE = "pm_session"
 SESSION_MAX_AGE = 8 * 60 * 60
@@ -58,6 +65,9 @@ def create_app(
                 ctx.engine.dispose()
 
     middleware = [
+        # Outermost: every log line of the request carries its id (a host's own instance,
+        # outside this app, wins; see request_id.py).
+        Middleware(RequestIdMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.session_cookie_secure),
         Middleware(FastPathMiddleware, endpoints=FAST_ENDPOINTS),
         Middleware(BodyLimitMiddleware),
@@ -70,33 +80,27 @@ def create_app(
             same_site="lax",
             https_only=settings.session_cookie_secure,
         ),
-        Middleware(CSRFMiddleware, session_cookie=SESSION_COOKIE),
+        # Drops a signed-in session its account has ended, before anything reads it.
+        Middleware(SessionGuardMiddleware, ctx=ctx),
+        Middleware(
+            CSRFMiddleware,
+            session_cookie=SESSION_COOKIE,
+            bearer_authenticates=bearer_authenticates,
+            own_token_prefixes=(RESIDENT_FORMS_PREFIX,),
+        ),
     ]
     routes = [*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
     app = Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={
+            HTTPException: http_error_handler,
+            DomainError: domain_error_handler,
+            Exception: server_error_handler,
+        },
     )
     app.state.ctx = ctx
     app.state.templates = build_templates()
     setattr(app.state, FAST_ENDPOINTS_STATE, FAST_ENDPOINTS)  # for the host's PluginFastLane
     return app
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    messages = {404: "ページが見つかりません", 405: "この操作はできません"}
-    message = messages.get(exc.status_code, str(exc.detail))
-    if wants_html(request):
-        return HTMLResponse(
-            f"<!doctype html><title>{exc.status_code}</title><p>{message}</p>", exc.status_code
-        )
-    return json_error(exc.status_code, "http_error", message)
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    return json_error(
-        500, "server_error", "サーバーで問題が発生しました。時間をおいてお試しください。"
-    )

@@ -1,6 +1,8 @@
 """Who is making a request, and the guards routes use to require a role.
 
-Staff and shop users log in with cookie sessions; the session stores only ids and the role.
+Staff and shop users log in with cookie sessions; the session stores ids, the role and the
+account's session version, which `security.sessions.SessionGuardMiddleware` checks against the
+database on every request (logout, a new password, suspension and closing end sessions).
 Residents are identified by the host portal (see `hooks.resolve_resident`), never by a session.
 """
 
@@ -14,7 +16,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from marketplace.shop_accounts import authenticate_token
+from marketplace.accounts.sessions import end_sessions
+from marketplace.accounts.shops import authenticate_token
 from marketplace.vocab import StaffRole
 from portal_plugin.context import context
 from portal_plugin.web import plugin_path
@@ -27,6 +30,7 @@ class StaffPrincipal:
     staff_id: int
     role: StaffRole
     display_name: str
+    session_version: int
 
 
 def current_staff(request: Request) -> StaffPrincipal | None:
@@ -34,7 +38,9 @@ def current_staff(request: Request) -> StaffPrincipal | None:
     if not isinstance(data, dict):
         return None
     try:
-        return StaffPrincipal(int(data["id"]), StaffRole(data["role"]), str(data["name"]))
+        return StaffPrincipal(
+            int(data["id"]), StaffRole(data["role"]), str(data["name"]), int(data["v"])
+        )
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -46,10 +52,17 @@ def log_in_staff(request: Request, principal: StaffPrincipal) -> None:
         "id": principal.staff_id,
         "role": principal.role.value,
         "name": principal.display_name,
+        "v": principal.session_version,
     }
 
 
-def log_out(request: Request) -> None:
+async def log_out(request: Request) -> None:
+    """End this session and every other session of the same account (a copied cookie too)."""
+    staff, shop = current_staff(request), current_shop(request)
+    if staff is not None:
+        await context(request).in_transaction(end_sessions, "staff", staff.staff_id)
+    if shop is not None and shop.user_id is not None:
+        await context(request).in_transaction(end_sessions, "shop", shop.user_id)
     request.session.clear()
 
 
@@ -93,6 +106,8 @@ class ShopPrincipal:
     # None when the request authenticated with an API token rather than a person's login.
     user_id: int | None
     shop_name: str
+    # None for an API token, which has no session.
+    session_version: int | None
 
 
 def current_shop(request: Request) -> ShopPrincipal | None:
@@ -100,7 +115,9 @@ def current_shop(request: Request) -> ShopPrincipal | None:
     if not isinstance(data, dict):
         return None
     try:
-        return ShopPrincipal(int(data["shop_id"]), int(data["user_id"]), str(data["name"]))
+        return ShopPrincipal(
+            int(data["shop_id"]), int(data["user_id"]), str(data["name"]), int(data["v"])
+        )
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -111,6 +128,7 @@ def log_in_shop(request: Request, principal: ShopPrincipal) -> None:
         "shop_id": principal.shop_id,
         "user_id": principal.user_id,
         "name": principal.shop_name,
+        "v": principal.session_version,
     }
 
 
@@ -118,6 +136,17 @@ def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def bearer_authenticates(request: Request) -> bool:
+    """Whether `Authorization: Bearer` carries a valid API token: a shop's, or the host CMS's."""
+    token = bearer_token(request)
+    if token is None:
+        return False
+    ctx = context(request)
+    if ctx.hooks.authenticate_article_push(request):
+        return True
+    return await ctx.in_transaction(authenticate_token, token) is not None
 
 
 def require_shop(endpoint: Endpoint) -> Endpoint:
@@ -135,7 +164,7 @@ def require_shop(endpoint: Endpoint) -> Endpoint:
                     status_code=401,
                     headers={"WWW-Authenticate": "Bearer"},
                 )
-            principal = ShopPrincipal(shop_id, None, "")
+            principal = ShopPrincipal(shop_id, None, "", None)
         else:
             principal = current_shop(request)
         if principal is None:

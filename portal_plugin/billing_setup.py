@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from billing.config import BillingConfig
+from billing.errors import IssuerNotConfigured
 from billing.providers.stripe import StripeProvider
 from billing.stripe_adapter import StripeGateway
 from billing.tax import RoundingMode
 from portal_plugin.context import PluginContext
+from portal_plugin.i18n import gettext as _
 from portal_plugin.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def billing_config(settings: Settings) -> BillingConfig:
@@ -18,6 +24,15 @@ def billing_config(settings: Settings) -> BillingConfig:
         due_days=settings.invoice_due_days,
         monthly_after_weeks=settings.invoice_monthly_after_weeks,
         bank_account=settings.invoice_bank_account,
+    )
+
+
+def invoicing_unavailable(exc: IssuerNotConfigured) -> str:
+    """What a shop reads when the city has not finished configuring invoices; the operator's
+    one-line reason goes to the log."""
+    logger.error("invoice refused: %s", exc)
+    return _(
+        "ただいま請求書を発行できないため、お申し込みを確定できません。仮押さえはそのままです。時間をおいてお試しいただくか、市の担当窓口にお問い合わせください。"
     )
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
-from datetime import timedelta
+from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from marketplace.db import make_session_factory, utcnow
+from marketplace.db import make_session_factory
+from marketplace.delivery.exploration import ExplorationRules
 from marketplace.delivery.feed_policy import FeedRules
-from marketplace.delivery.models import AdImpression
+from marketplace.delivery.history import history_scorer, impression_recorded, reference_audiences
 from marketplace.delivery.precompute import ResidentPrecompute
 from marketplace.delivery.recommender_scorer import HeldRecommenderScorer
 from marketplace.delivery.relevance import AdRelevance, TagProfileScorer
@@ -21,7 +20,6 @@ from marketplace.delivery.service import DeliveryService
 from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.types import Audience
 from marketplace.delivery.writer import EventWriter
-from marketplace.models import Article, InteractionEvent, Resident
 from portal_plugin.context import PluginContext
 from recommender.artifact import promoted_version
 from recommender.scorer import ScorerHolder
@@ -34,9 +32,6 @@ PRECOMPUTE_KEY = "delivery_precompute"
 # How many app lifespans share the running service: tests (and hosts) may enter the lifespan
 # of one app several times at once; the service starts with the first and stops with the last.
 USERS_KEY = "delivery_users"
-HISTORY_DAYS = 30
-HISTORY_ROWS = 150_000
-REFERENCE_RESIDENTS = 1_000
 
 
 def delivery_service(ctx: PluginContext) -> DeliveryService | None:
@@ -63,36 +58,47 @@ async def start_delivery(ctx: PluginContext) -> None:
     if users and delivery_service(ctx) is not None:
         return
     settings = ctx.settings
-    writer = EventWriter(ctx.engine, settings.delivery_spool_dir)
+    writer = EventWriter(ctx.engine, settings.delivery_spool_dir, stored=ctx.metrics.events_stored)
     # Its own sessions on the engine: the service's threads never share a request's session.
     session_factory = make_session_factory(ctx.engine)
 
     def impression_seen(offer_id: str) -> bool:
         with session_factory() as session:
-            return session.get(AdImpression, offer_id) is not None
+            return impression_recorded(session, offer_id)
 
     service = DeliveryService(
         session_factory,
         writer,
-        TokenSigner(settings.secret_key),
+        TokenSigner(settings.secret_key, settings.traffic_limits.impression_window_seconds),
         settings.portal_identity_secret,
         TagProfileScorer({}, {}),
         rules=FeedRules(
             ad_positions=settings.delivery_ad_positions,
             frequency_cap_per_day=settings.delivery_frequency_cap,
         ),
+        host=settings.host_layout,
         refresh_seconds=settings.delivery_refresh_seconds,
         impression_seen=impression_seen,
+        exploration=ExplorationRules(share=settings.delivery_exploration_share),
+        limits=settings.traffic_limits,
     )
     await run_in_threadpool(service.start)
     ctx.services[SERVICE_KEY] = service
-    reloader = ModelReloader(ScorerHolder(settings.model_store_dir), service)
+    loaded = ctx.hooks.long_lived_data_loaded
+    reloader = ModelReloader(ScorerHolder(settings.model_store_dir), service, loaded)
     ctx.services[MODEL_KEY] = reloader
     precompute = ctx.services[PRECOMPUTE_KEY] = ResidentPrecompute(service, session_factory)
     # Relevance needs the history; the feed serves (non-personalized ranking) until it is ready.
     threading.Thread(
         target=_load_relevance,
-        args=(service, reloader, precompute, session_factory, settings.delivery_refresh_seconds),
+        args=(
+            service,
+            reloader,
+            precompute,
+            session_factory,
+            settings.delivery_refresh_seconds,
+            loaded,
+        ),
         name="delivery-relevance",
         daemon=True,
     ).start()
@@ -121,8 +127,14 @@ class ModelReloader:
     that fails to load is not retried (artifacts are immutable); the previous model serves.
     """
 
-    def __init__(self, holder: ScorerHolder, service: DeliveryService) -> None:
+    def __init__(
+        self,
+        holder: ScorerHolder,
+        service: DeliveryService,
+        loaded: Callable[[], None] = lambda: None,
+    ) -> None:
         self.holder = holder
+        self.loaded = loaded
         self.scorer = HeldRecommenderScorer(holder)
         self.stopped = threading.Event()
         self._service = service
@@ -140,7 +152,7 @@ class ModelReloader:
         self._failed = None
         log.info("recommender model %s now serves the feed", self.holder.version)
         self._service.use_scorer(self.scorer, AdRelevance(self.scorer, self.reference), "lightfm")
-        freeze_long_lived_objects()
+        self.loaded()
         return True
 
     def poll_safely(self) -> bool:
@@ -157,22 +169,23 @@ def _load_relevance(
     precompute: ResidentPrecompute,
     session_factory: sessionmaker[Session],
     interval: float,
+    loaded: Callable[[], None],
 ) -> None:
     try:
         with session_factory() as session:
-            reloader.reference = _reference(session)
+            reloader.reference = reference_audiences(session)
             if not reloader.poll():
-                scorer = _history_scorer(session)
+                scorer = history_scorer(session)
                 service.use_scorer(scorer, AdRelevance(scorer, reloader.reference), "tag_profile")
-                freeze_long_lived_objects()
+                loaded()
     except Exception:
         if service.stopped:  # the app shut down (and its database may be gone) meanwhile
             return
         log.exception("delivery relevance not loaded; ads are paced without relevance")
     while True:
         try:
-            # The rankings and relevance just worked out are long-lived: frozen, like the model.
-            precompute.run_if_changed(then=freeze_long_lived_objects)
+            # The rankings and relevance just worked out are long-lived, like the model.
+            precompute.run_if_changed(then=loaded)
         except Exception:  # first feeds are then ranked on the request path, as before
             if service.stopped:
                 return
@@ -180,63 +193,3 @@ def _load_relevance(
         if reloader.stopped.wait(interval):
             return
         reloader.poll_safely()
-
-
-def freeze_long_lived_objects() -> None:
-    """Keep the loaded model and snapshot out of the garbage collector's full passes.
-
-    The relevance model holds millions of small objects (a profile per resident). A full
-    collection walks all of them: measured at 0.5 s with 20,000 residents, during which no
-    request is answered. Frozen objects are never walked again; they live as long as the
-    process anyway (a replaced model is released by reference counting all the same).
-    """
-    gc.collect()
-    gc.freeze()
-
-
-def _history_scorer(session: Session) -> TagProfileScorer:
-    since = utcnow() - timedelta(days=HISTORY_DAYS)
-    rows = session.execute(
-        select(
-            Resident.external_id,
-            Resident.age_band,
-            Resident.household,
-            Article.category,
-            Article.tags,
-        )
-        .select_from(InteractionEvent)
-        .join(Resident, Resident.id == InteractionEvent.resident_id)
-        .join(Article, Article.id == InteractionEvent.article_id)
-        .where(InteractionEvent.occurred_at >= since, Resident.personalization_consent.is_(True))
-        .order_by(InteractionEvent.occurred_at.desc())
-        .limit(HISTORY_ROWS)
-    ).tuples()
-    return TagProfileScorer.fit(
-        (
-            key,
-            age.value if age else None,
-            household.value if household else None,
-            (f"category:{category}", *(f"tag:{t}" for t in tags or ())),
-        )
-        for key, age, household, category, tags in rows
-    )
-
-
-def _reference(session: Session) -> list[Audience]:
-    residents = session.scalars(
-        select(Resident)
-        .where(Resident.personalization_consent.is_(True))
-        .order_by(Resident.id)
-        .limit(REFERENCE_RESIDENTS)
-    )
-    return [
-        Audience(
-            key=r.external_id,
-            age_band=r.age_band.value if r.age_band else None,
-            household=r.household.value if r.household else None,
-            district=r.district,
-            interests=tuple(r.interests or ()),
-            consent=True,
-        )
-        for r in residents
-    ]

@@ -7,13 +7,17 @@ overrides only what it needs. Each public method is one hook; a test checks they
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from markupsafe import Markup
 from starlette.requests import Request
 
 from portal_plugin.identity import HEADER, InvalidIdentityToken, ResidentIdentity, VerifiedTokens
 from portal_plugin.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,21 @@ class PageChrome:
     header_html: Markup
     footer_html: Markup
     site_name: str = "会津若松+"
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """A resident's ad choices as the plugin holds them after they changed one.
+
+    `what` says which: "hide_shop" / "show_shop" (with `shop_id`), "personalized_ads" (on or
+    off), or "forgotten" (the resident deleted their data: no choices left).
+    """
+
+    external_id: str
+    what: Literal["hide_shop", "show_shop", "personalized_ads", "forgotten"]
+    personalized_ads: bool
+    hidden_shop_ids: tuple[int, ...]
+    shop_id: int | None = None
 
 
 class PortalHooks:
@@ -59,5 +78,19 @@ class PortalHooks:
         )
         return PageChrome(header_html=header, footer_html=footer)
 
+    def long_lived_data_loaded(self) -> None:
+        """Called on a background thread after each load of the feed's model and rankings."""
+        # Nothing by default: process tuning is the server's choice (`serve` freezes them).
 
-__all__ = ["InvalidIdentityToken", "PageChrome", "PortalHooks"]
+    def consent_changed(self, request: Request, change: ConsentChange) -> None:
+        """Told after a resident changed their ad choices here, so the host's own setting agrees."""
+        # The default host keeps no setting of its own; the choice is stored by the plugin.
+        log.info(
+            "resident ad choices changed (%s): personalised ads %s, %d shops hidden",
+            change.what,
+            "on" if change.personalized_ads else "off",
+            len(change.hidden_shop_ids),
+        )
+
+
+__all__ = ["ConsentChange", "InvalidIdentityToken", "PageChrome", "PortalHooks"]

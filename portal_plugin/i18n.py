@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+from babel import negotiate_locale
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -44,6 +45,24 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return gettext(singular if n == 1 else plural)
 
 
+def preferred_languages(accept_language: str) -> list[str]:
+    """The tags of an Accept-Language header, most preferred first (q=0 means "not this")."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and 0 < quality <= 1:
+            weighted.append((-quality, index, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
 def negotiate_language(
     query_value: str | None, cookie_value: str | None, accept_language: str | None, default: str
 ) -> str:
@@ -52,8 +71,7 @@ def negotiate_language(
         if candidate in SUPPORTED_LANGUAGES:
             return str(candidate)
     if accept_language:
-        for part in accept_language.split(","):
-            code = part.split(";")[0].strip().lower()[:2]
-            if code in SUPPORTED_LANGUAGES:
-                return code
+        chosen = negotiate_locale(preferred_languages(accept_language), SUPPORTED_LANGUAGES, "-")
+        if chosen:
+            return chosen.lower()
     return default

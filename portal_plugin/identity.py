@@ -1,26 +1,31 @@
 """Signed, expiring resident identity tokens sent by the host portal in `X-Portal-Resident`.
 
-Format: `base64url(JSON payload) "." base64url(HMAC-SHA256(secret, payload part))`. The payload
-carries the pseudonymous id and the coarse profile attributes the host already holds, so the
-feed can be ranked without a database round trip. Nothing here ever guesses: a token that is
-missing a field, expired, or signed with another key is refused.
+A token is a JSON Web Token signed with HS256 (HMAC-SHA256) under `PORTAL_IDENTITY_SECRET`, so
+a host in any language mints it with its own JWT library (docs/host-tokens.md lists the
+claims). The claims carry the pseudonymous id and the coarse profile attributes the host already
+holds, so the feed can be ranked without a database round trip. Nothing here ever guesses: a
+token that is missing a claim, expired, signed with another key or with another algorithm is
+refused.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
-import json
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
-from marketplace.keyed_hash import HmacSha256
+import jwt
+import orjson
+
+from marketplace.delivery.tracking import keyed_digest, prepared_hmac
+from marketplace.lru import LruCache
 from marketplace.vocab import DISTRICTS, INTERESTS, AgeBand, Household, Language
 
 HEADER = "X-Portal-Resident"
+ALGORITHM = "HS256"
 DEFAULT_TTL_SECONDS = 15 * 60
 MAX_TOKEN_BYTES = 4096
 _CLOCK_SKEW_SECONDS = 30
@@ -45,24 +50,6 @@ class ResidentIdentity:
     personalization_consent: bool = False
 
 
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    padded = text + "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(padded.encode("ascii"))
-
-
-@lru_cache(maxsize=8)
-def _mac(secret: str) -> HmacSha256:
-    return HmacSha256(secret.encode())
-
-
-def _signature(secret: str, payload_part: str) -> str:
-    return _b64encode(_mac(secret).digest(payload_part.encode("ascii")))
-
-
 def mint_token(
     secret: str,
     identity: ResidentIdentity,
@@ -82,8 +69,7 @@ def mint_token(
         "int": list(identity.interests),
         "consent": identity.personalization_consent,
     }
-    payload_part = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
-    return f"{payload_part}.{_signature(secret, payload_part)}"
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
 def verify_token(secret: str, token: str, now: float | None = None) -> ResidentIdentity:
@@ -92,25 +78,22 @@ def verify_token(secret: str, token: str, now: float | None = None) -> ResidentI
 
 
 def verified_until(
-    secret: str, token: str, now: float | None = None
+    secret: str | hmac.HMAC, token: str, now: float | None = None
 ) -> tuple[ResidentIdentity, int]:
-    """The identity in `token` and the Unix time it expires at; `InvalidIdentityToken`."""
+    """The identity in `token` and the Unix time it expires at; `InvalidIdentityToken`.
+
+    `secret` may be given keyed already (`prepared_hmac`), as `VerifiedTokens` does.
+    """
     if len(token) > MAX_TOKEN_BYTES:
         raise InvalidIdentityToken("token too long")
-    payload_part, dot, signature = token.partition(".")
-    if not dot or not payload_part or not signature:
-        raise InvalidIdentityToken("malformed token")
-    if not hmac.compare_digest(signature, _signature(secret, payload_part)):
-        raise InvalidIdentityToken("bad signature")
-    try:
-        payload = json.loads(_b64decode(payload_part))
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidIdentityToken("malformed token") from None
-    if not isinstance(payload, dict):
-        raise InvalidIdentityToken("malformed token")
+    # Headers arrive decoded as latin-1: a byte from 0x80 up is a character no token contains.
+    if not token.isascii():
+        raise InvalidIdentityToken("token contains non-ASCII characters")
+    key = prepared_hmac(secret.encode()) if isinstance(secret, str) else secret
+    payload = _decoded(key, token)
     current = now if now is not None else time.time()
-    expires = payload.get("exp")
-    issued = payload.get("iat")
+    expires = payload["exp"]
+    issued = payload["iat"]
     if not isinstance(expires, int) or not isinstance(issued, int):
         raise InvalidIdentityToken("token has no validity period")
     if expires < current:
@@ -118,6 +101,49 @@ def verified_until(
     if issued > current + _CLOCK_SKEW_SECONDS:
         raise InvalidIdentityToken("token issued in the future")
     return _identity_from_payload(payload), expires
+
+
+def _decoded(key: hmac.HMAC, token: str) -> dict[str, Any]:
+    """The claims of an HS256 JWS compact token whose signature holds; InvalidIdentityToken.
+
+    Checked with the standard library, not PyJWT's `decode`: a host mints a token for each page
+    it serves, so a page's first request always verifies a new one, and PyJWT's decode costs
+    about four times as much (a per-character check of every segment, in Python). The signature
+    is compared on the segments as sent, before anything in them is decoded; tests check that
+    tokens PyJWT mints are accepted and the ones it would refuse are refused.
+    """
+    header_part, dot, rest = token.partition(".")
+    payload_part, dot2, signature = rest.partition(".")
+    if not dot or not dot2 or not header_part or not payload_part or "." in signature:
+        raise InvalidIdentityToken("malformed token")
+    try:
+        header = orjson.loads(_b64decode(header_part))
+    except (ValueError, binascii.Error):
+        raise InvalidIdentityToken("malformed token") from None
+    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+        raise InvalidIdentityToken(f"token not signed with {ALGORITHM}")
+    digest = keyed_digest(key, f"{header_part}.{payload_part}".encode())
+    if not hmac.compare_digest(signature.encode(), _b64encode(digest)):
+        raise InvalidIdentityToken("bad signature")
+    try:
+        payload = orjson.loads(_b64decode(payload_part))
+    except (ValueError, binascii.Error):
+        raise InvalidIdentityToken("malformed token") from None
+    if not isinstance(payload, dict):
+        raise InvalidIdentityToken("malformed token")
+    if not isinstance(payload.get("sub"), str):
+        raise InvalidIdentityToken("token has no resident id")
+    if "iat" not in payload or "exp" not in payload:
+        raise InvalidIdentityToken("token has no validity period")
+    return payload
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _b64encode(raw: bytes) -> bytes:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
 
 # A worker's distinct residents over a token's lifetime, with room to spare: at most ~20 MB.
@@ -130,25 +156,21 @@ class VerifiedTokens:
     A host sends a resident's token with every request of a page (the feed, its pixel, the
     fragment) and may keep it for its whole lifetime: the signature, the JSON and the profile
     checks need only run the first time, since nothing in a token can change. An expired token
-    is checked (and refused) afresh; refusals are never remembered. The oldest entries make
-    room for new ones.
+    is checked (and refused) afresh; refusals are never remembered. The least recently used
+    tokens make room for new ones.
     """
 
     def __init__(self, secret: str, size: int = VERIFIED_TOKENS) -> None:
         self.secret = secret
-        self._size = size
-        self._known: OrderedDict[str, tuple[ResidentIdentity, int]] = OrderedDict()
+        self._key = prepared_hmac(secret.encode())
+        self._known: LruCache[str, tuple[ResidentIdentity, int]] = LruCache(size)
 
     def verify(self, token: str, now: float | None = None) -> ResidentIdentity:
         current = now if now is not None else time.time()
         known = self._known.get(token)
         if known is not None and current <= known[1]:
             return known[0]
-        identity, expires = verified_until(self.secret, token, current)
-        self._known[token] = (identity, expires)
-        if len(self._known) > self._size:
-            self._known.popitem(last=False)
-        return identity
+        return self._known.put(token, verified_until(self._key, token, current))[0]
 
     def __len__(self) -> int:
         return len(self._known)

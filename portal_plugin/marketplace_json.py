@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from billing.models import Invoice
-from marketplace import inventory
-from marketplace.bookings import PricedRequest
+from marketplace.bookings.services import PricedRequest
+from marketplace.delivery.forecast import Forecast
+from marketplace.inventory import stock
 from marketplace.models import Booking, Placement
 from marketplace.queries import CreativeSummary, effective_status
 
@@ -33,7 +34,7 @@ def placement_json(placement: Placement) -> dict[str, Any]:
     }
 
 
-def week_json(week: inventory.WeekAvailability) -> dict[str, Any]:
+def week_json(week: stock.WeekAvailability) -> dict[str, Any]:
     return {
         "week_start": week.week_start.isoformat(),
         "total": week.total,
@@ -61,6 +62,22 @@ def quote_json(priced: PricedRequest) -> dict[str, Any]:
         "net_yen": q.net_yen,
         "available": priced.fits,
         "availability": [week_json(week) for week in priced.availability],
+        "reach": reach_json(priced.reach),
+    }
+
+
+def reach_json(reach: Forecast | None) -> dict[str, Any] | None:
+    """The reach forecast as a shop may see it: aggregate impressions, never a resident count
+    (and no figure at all when fewer than MIN_RESIDENTS residents match)."""
+    if reach is None:
+        return None
+    figures = not reach.suppressed
+    return {
+        "forecast_impressions": round(reach.deliverable) if figures else None,
+        "untargeted_impressions": round(reach.untargeted) if figures else None,
+        "forecast_share": round(reach.share, 4) if figures else None,
+        "limit": None if reach.limit is None else reach.limit.value,
+        "refused": reach.refused,
     }
 
 
@@ -102,6 +119,7 @@ def creative_json(summary: CreativeSummary) -> dict[str, Any]:
     return {
         "id": summary.creative.id,
         "name": summary.creative.name,
+        "kind": summary.creative.kind.value,
         "latest_version": {
             "id": latest.id,
             "version": latest.version,
@@ -224,6 +242,23 @@ COMPONENTS: dict[str, Any] = {
                 "net_yen": _INT,
                 "available": {"type": "boolean"},
                 "availability": {"type": "array", "items": {"$ref": "#/components/schemas/Week"}},
+                "reach": {
+                    "type": "object",
+                    "nullable": True,
+                    "description": "What the booking can really get, from the placement's recent "
+                    "traffic (null without any); no figure when fewer than 10 residents match",
+                    "properties": {
+                        "forecast_impressions": {"type": "integer", "nullable": True},
+                        "untargeted_impressions": {"type": "integer", "nullable": True},
+                        "forecast_share": {"type": "number", "nullable": True},
+                        "limit": {
+                            "type": "string",
+                            "nullable": True,
+                            "enum": ["narrow", "cap", "sold_out", None],
+                        },
+                        "refused": {"type": "boolean"},
+                    },
+                },
             },
         },
         "Booking": {
@@ -264,10 +299,11 @@ COMPONENTS: dict[str, Any] = {
         },
         "Creative": {
             "type": "object",
-            "required": ["id", "name", "latest_version"],
+            "required": ["id", "name", "kind", "latest_version"],
             "properties": {
                 "id": _INT,
                 "name": _STR,
+                "kind": {"type": "string", "enum": ["ad", "flyer"]},
                 "latest_version": {"type": "object"},
                 "approved_version_id": {"type": "integer", "nullable": True},
             },

@@ -1,97 +1,71 @@
-"""Shared web plumbing for the marketplace pages and API: errors, labels, transactions."""
+"""Shared web plumbing for the marketplace pages and API: transactions, form values."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-from marketplace.ad_standards import DEFAULT_POLICY_PATH, Policy, load_policy
 from marketplace.audit import Actor
-from marketplace.errors import (
-    AlreadyExists,
-    HoldExpired,
-    IdempotencyConflict,
-    InvalidInput,
-    InvalidTransition,
-    MarketplaceError,
-    NotFound,
-    PayloadTooLarge,
-    PermissionDenied,
-    SharesUnavailable,
-    ShopNotApproved,
-)
-from marketplace.lifecycle import ActorKind, BookingStatus, CreativeStatus
+from marketplace.bookings.requests import BookingRequest
+from marketplace.bookings.services import place_hold
+from marketplace.delivery.layout import HostLayout
+from marketplace.errors import HoldRateLimited, NotFound
+from marketplace.lifecycle import ActorKind
+from marketplace.models import Booking
+from marketplace.review.standards import DEFAULT_POLICY_PATH, Policy, load_policy
 from portal_plugin.auth import ShopPrincipal, StaffPrincipal
 from portal_plugin.context import context
-from portal_plugin.i18n import gettext as _
+from portal_plugin.security.ratelimit import wait_minutes
 
 T = TypeVar("T")
-
-STATUS_CODES: Final[dict[type[MarketplaceError], int]] = {
-    PayloadTooLarge: 413,
-    InvalidInput: 422,
-    NotFound: 404,
-    PermissionDenied: 403,
-    ShopNotApproved: 403,
-    SharesUnavailable: 409,
-    HoldExpired: 409,
-    IdempotencyConflict: 409,
-    AlreadyExists: 409,
-    InvalidTransition: 409,
-}
-
-# Source strings for the labels; templates translate them with _().
-BOOKING_STATUS_LABELS: Final = {
-    BookingStatus.DRAFT: "下書き",
-    BookingStatus.HELD: "仮押さえ中",
-    BookingStatus.EXPIRED: "仮押さえ期限切れ",
-    BookingStatus.IN_REVIEW: "素材審査中",
-    BookingStatus.APPROVED: "承認済み",
-    BookingStatus.SCHEDULED: "掲載予定",
-    BookingStatus.LIVE: "掲載中",
-    BookingStatus.COMPLETED: "掲載終了",
-    BookingStatus.REJECTED: "不承認",
-    BookingStatus.PAUSED: "一時停止中",
-    BookingStatus.CANCELLED: "キャンセル済み",
-}
-CREATIVE_STATUS_LABELS: Final = {
-    CreativeStatus.DRAFT: "下書き",
-    CreativeStatus.IN_REVIEW: "審査中",
-    CreativeStatus.APPROVED: "承認済み(掲載可)",
-    CreativeStatus.REJECTED: "差し戻し",
-    CreativeStatus.SUPERSEDED: "旧版",
-}
-
-
-def status_code(exc: MarketplaceError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS_CODES:
-            return STATUS_CODES[cls]  # type: ignore[index]
-    return 400
-
-
-def localize(exc: MarketplaceError) -> str:
-    """The error in the request's language: translate the template, then fill it in."""
-    params = {
-        key: _(value) if isinstance(value, str) else value for key, value in exc.params.items()
-    }
-    return _(exc.template).format(**params)
-
-
-def error_json(exc: MarketplaceError) -> JSONResponse:
-    body: dict[str, Any] = {"code": exc.code, "message": localize(exc)}
-    if exc.field:
-        body["field"] = exc.field
-    return JSONResponse({"error": body}, status_code=status_code(exc))
 
 
 async def run(request: Request, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a service in one transaction: all of it is written, or (on any error) nothing."""
     return await context(request).in_transaction(work, *args, **kwargs)
+
+
+async def run_hashing(request: Request, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`run` for a service that hashes or checks a password (bounded: HashingGate)."""
+    return await context(request).in_hashing_transaction(work, *args, **kwargs)
+
+
+def host_layout(request: Request) -> HostLayout:
+    """Where the host's pages show ads (what may be sold): from the settings."""
+    return context(request).settings.host_layout
+
+
+async def hold_for_shop(
+    request: Request, booking_request: BookingRequest, key: str, now: datetime
+) -> Booking:
+    """A shop's own hold (web form or API): rate-limited per shop, within the shop's limits."""
+    shop = shop_of(request)
+    ctx = context(request)
+    rules = ctx.settings.hold_rate_rules
+    if not ctx.rate_limiter.hit(rules, "shop-hold", str(shop.shop_id)):
+        raise HoldRateLimited(
+            field="shop",
+            per_hour=ctx.settings.hold_rate_per_hour,
+            per_day=ctx.settings.hold_rate_per_day,
+            minutes=wait_minutes(
+                ctx.rate_limiter.retry_after(rules, "shop-hold", str(shop.shop_id))
+            ),
+        )
+    return await run(
+        request,
+        place_hold,
+        shop.shop_id,
+        booking_request,
+        key,
+        user_id=shop.user_id,
+        now=now,
+        host=host_layout(request),
+        limits=ctx.settings.hold_limits,
+    )
 
 
 def policy_path(request: Request) -> Path:

@@ -9,6 +9,7 @@ import analytics.models  # noqa: F401
 import billing.models  # noqa: F401
 import marketplace.delivery.models
 import marketplace.models  # noqa: F401
+import portal_plugin.worker.models  # noqa: F401
 from marketplace.db import Base
 
 metadata = Base.metadata

@@ -14,6 +14,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("staff_shops", "店舗の承認"),
     ("staff_marketplace", "広告の運用・災害モード"),
     ("staff_inventory", "広告枠と料金"),
+    ("staff_house_ads", "市のお知らせ枠(自主広告)"),
     ("staff_audit", "監査ログ"),
     ("staff_ad_standards", "広告掲載基準"),
     ("finance_dashboard", "財務ダッシュボード（運営費の充当率）"),
@@ -22,6 +23,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("billing_aging", "売掛金の年齢表"),
     ("billing_bank", "銀行入金の取込と照合"),
     ("billing_refunds", "返金"),
+    ("staff_jobs", "定期処理の状況"),
 )
 
 

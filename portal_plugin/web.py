@@ -12,6 +12,9 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.templating import Jinja2Templates
 
 from portal_plugin import i18n
+from portal_plugin.ad_cards import live_preview_card, version_card
+from portal_plugin.dates import date_range, day_label, tokyo_time
+from portal_plugin.labels import creative_field_label, label, targeting_label
 from portal_plugin.security.csrf import csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -25,6 +28,14 @@ def build_templates() -> Jinja2Templates:
     )
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals["yen"] = format_yen
+    environment.globals["version_card"] = version_card
+    environment.globals["live_preview_card"] = live_preview_card
+    environment.globals["date_range"] = date_range
+    environment.globals["day_label"] = day_label
+    environment.globals["tokyo_time"] = tokyo_time
+    environment.globals["label"] = label
+    environment.globals["targeting_label"] = targeting_label
+    environment.globals["creative_field_label"] = creative_field_label
     return Jinja2Templates(env=environment)
 
 

@@ -4,6 +4,7 @@ Layout::
 
     STORE/versions/<version>/manifest.json   metadata, metrics, checksum of state.npz
     STORE/versions/<version>/state.npz       ModelState arrays (no pickle)
+    STORE/versions/<version>/training.npz    LightFM parameters for the incremental refresh
     STORE/PROMOTED                           the version that serves
 
 A version directory is written under a temporary name and renamed into place, and PROMOTED is
@@ -25,11 +26,13 @@ from typing import Any
 import numpy as np
 
 from recommender.errors import DataError, RecommenderError
+from recommender.incremental import TrainingState
 from recommender.state import ModelState
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 STATE = "state.npz"
+TRAINING = "training.npz"  # not read by serving: only the refresh continues from it
 POINTER = "PROMOTED"
 
 
@@ -61,6 +64,9 @@ class ArtifactInfo:
     n_users: int = 0
     n_items: int = 0
     state_sha256: str = ""
+    # How the settings were chosen (``Selection.as_dict``); None for fixed settings.
+    selection: dict[str, Any] | None = None
+    training_sha256: str = ""  # empty when no training state was kept
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +99,8 @@ def save_artifact(
     metrics: dict[str, Any] | None = None,
     data_window: dict[str, str | None] | None = None,
     config: dict[str, Any] | None = None,
+    selection: dict[str, Any] | None = None,
+    training: TrainingState | None = None,
     now: datetime | None = None,
 ) -> ArtifactInfo:
     """Write a new version atomically and return its info (it is not promoted)."""
@@ -107,6 +115,13 @@ def save_artifact(
             fh.flush()
             os.fsync(fh.fileno())
         sha = _sha256(tmp / STATE)
+        training_sha = ""
+        if training is not None:
+            with open(tmp / TRAINING, "wb") as fh:
+                np.savez(fh, **training.arrays())  # type: ignore[arg-type]
+                fh.flush()
+                os.fsync(fh.fileno())
+            training_sha = _sha256(tmp / TRAINING)
         version = f"{created:%Y%m%dT%H%M%S}Z-{sha[:8]}"
         suffix = 1
         while (root / "versions" / version).exists():
@@ -124,6 +139,8 @@ def save_artifact(
             n_users=len(state.user_ids),
             n_items=len(state.item_ids),
             state_sha256=sha,
+            selection=selection,
+            training_sha256=training_sha,
         )
         with open(tmp / MANIFEST, "w", encoding="utf-8") as fh:
             json.dump(info.__dict__, fh, ensure_ascii=False, indent=2, default=str)
@@ -181,6 +198,26 @@ def load_artifact(store: str | Path, version: str | None = None) -> Artifact:
     except (OSError, ValueError) as exc:
         raise CorruptArtifactError(f"{path}: unreadable ({exc})") from None
     return Artifact(info, state)
+
+
+def load_training_state(store: str | Path, version: str) -> TrainingState:
+    """The LightFM parameters kept with a version, verified against the manifest."""
+    info = read_info(store, version)
+    path = Path(store) / "versions" / version / TRAINING
+    if not info.training_sha256:
+        raise ArtifactNotFoundError(
+            f"model {version} kept no training state; train a new one with `portal-marketplace "
+            "train` before refreshing"
+        )
+    if not path.is_file() or _sha256(path) != info.training_sha256:
+        raise CorruptArtifactError(f"{path}: missing or does not match its manifest")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return TrainingState.from_arrays({name: data[name] for name in data.files})
+    except DataError as exc:
+        raise CorruptArtifactError(f"{path}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise CorruptArtifactError(f"{path}: unreadable ({exc})") from None
 
 
 def promoted_version(store: str | Path) -> str | None:

@@ -17,11 +17,46 @@ from recommender.base import Recommender, Users
 from recommender.dataset import Dataset
 
 DEFAULT_SEGMENT_PREFIXES = ("age", "household")
+# Segment popularity is a rate in [0, 1]; its logarithm spreads the long tail before blending.
+SEGMENT_SCALE = 1000.0
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    mean = scores.mean(axis=-1, keepdims=True)
+    spread = scores.std(axis=-1, keepdims=True)
+    return (scores - mean) / np.where(spread > 0, spread, 1.0)
+
+
+def blend_cold(model: np.ndarray, segment: np.ndarray, weight: float) -> np.ndarray:
+    """Scores for users without history: ``weight`` of the model's, the rest their segment's
+    popularity, each standardised over the items (per user when 2-D).
+
+    The model places a newcomer from a few attributes; their segment's popularity knows what
+    people like them actually read. Measured on the synthetic city, three parts model to one
+    part segment beat both alone for newcomers by a quarter (README).
+    """
+    if weight >= 1.0:
+        return model
+    segment_signal = _standardise(np.log1p(SEGMENT_SCALE * np.asarray(segment, dtype=np.float64)))
+    if weight <= 0.0:
+        return segment_signal
+    return (
+        weight * _standardise(np.asarray(model, dtype=np.float64)) + (1 - weight) * segment_signal
+    )
 
 
 def item_popularity(dataset: Dataset) -> np.ndarray:
     """Distinct users per item, as float32."""
     return np.asarray(dataset.interactions.getnnz(axis=0), dtype=np.float32)
+
+
+def segment_key(features: Sequence[str], prefixes: Sequence[str]) -> str:
+    """The segment a user with these features belongs to (the first feature per prefix)."""
+    parts = []
+    for prefix in prefixes:
+        head = prefix + ":"
+        parts.append(next((f for f in features if f.startswith(head)), ""))
+    return "|".join(parts)
 
 
 class PopularityRecommender(Recommender):
@@ -62,6 +97,27 @@ class SegmentPopularityRecommender(Recommender):
                 digit[has] = sub[has].argmax(axis=1) + 1
             code = code * (len(columns) + 1) + digit
         return code
+
+    def segment_table(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(keys, scores per segment x item, scores of an unseen segment) for serving.
+
+        A key joins each prefix's feature with "|" in prefix order, "" where a user has
+        none, e.g. ``"age:70+|household:elderly_only"``; see ``segment_key``.
+        """
+        assert self._table is not None and self._fallback is not None
+        names = (
+            self.dataset.user_features.names.external_ids.astype(str)
+            if self.dataset.user_features is not None
+            else np.zeros(0, dtype=str)
+        )
+        keys = [""] * len(self._codes)
+        for code, row in self._codes.items():
+            parts = []
+            for columns in reversed(self._columns):
+                code, digit = divmod(code, len(columns) + 1)
+                parts.append(str(names[columns[digit - 1]]) if digit else "")
+            keys[row] = "|".join(reversed(parts))
+        return keys, self._table, self._fallback
 
     def _fit(self, dataset: Dataset) -> None:
         n_users = dataset.n_users

@@ -37,6 +37,11 @@ class LightFMConfig(BaseModel):
     # (README), so off by default; kept for datasets where identities share more structure.
     cold_correction: bool = False
     use_weights: bool = True
+    # Users without history: the model's weight in their scores, the rest being their segment's
+    # popularity (`baselines.blend_cold`); 1 = the model alone. Chosen by `recommender.selection`
+    # on validation newcomers.
+    cold_blend: float = Field(1.0, ge=0.0, le=1.0)
+    segment_prefixes: tuple[str, ...] = ("age", "household")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> LightFMConfig:

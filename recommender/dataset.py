@@ -175,6 +175,9 @@ class Dataset:
     interactions: sp.csr_matrix  # float32 weights
     user_features: FeatureSet | None = None
     item_features: FeatureSet | None = None
+    # Latest timestamp of each (user, item) pair in seconds since the epoch, aligned with
+    # ``interactions.data``; None when the interactions had no timestamp column.
+    last_seen: np.ndarray | None = None
 
     @property
     def n_users(self) -> int:
@@ -213,6 +216,7 @@ class Dataset:
             weights = _numbers(interactions, Columns.Weight, what, negative_ok=False)
         else:
             weights = np.ones(len(interactions), dtype=np.float32)
+        parsed = None
         if Columns.Datetime in interactions.columns:
             parsed = pd.to_datetime(interactions[Columns.Datetime], errors="coerce", utc=True)
             if parsed.isna().any():
@@ -236,13 +240,33 @@ class Dataset:
             dtype=np.float32,
         )
         matrix.sum_duplicates()
+        last_seen = None
+        if parsed is not None:
+            last_seen = _latest_per_pair(
+                matrix, user_map.lookup(user_ids), item_map.lookup(item_ids), parsed
+            )
         return cls(
             user_map,
             item_map,
             matrix,
             _features(user_features, Columns.User, user_map, "user_features"),
             _features(item_features, Columns.Item, item_map, "item_features"),
+            last_seen,
         )
+
+
+def _latest_per_pair(
+    matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, when: pd.Series
+) -> np.ndarray:
+    """The latest timestamp of each stored pair, in the order of ``matrix.data``."""
+    seconds = when.astype("int64").to_numpy() / 1e9
+    key = rows.astype(np.int64) * matrix.shape[1] + cols
+    order = np.lexsort((seconds, key))
+    key, seconds = key[order], seconds[order]
+    last = np.r_[key[1:] != key[:-1], True]  # the last row of each key holds its maximum
+    coo_rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    stored = coo_rows.astype(np.int64) * matrix.shape[1] + matrix.indices
+    return seconds[last][np.searchsorted(key[last], stored)]
 
 
 def _declared_map(declared: Iterable[object] | None, seen: pd.Series, column: str) -> IdMap:

@@ -29,18 +29,23 @@ class ArtifactRecommender(Recommender):
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self._items: np.ndarray | None = None
+        self._full = scorer
+        self._ids: list[str] = []
 
     def _fit(self, dataset: Dataset) -> None:
         ids = [str(i) for i in dataset.item_map.external_ids]
         new_rows = np.flatnonzero(~np.isin(ids, self.scorer.item_ids.astype(str)))
         lists = _feature_lists(dataset.item_features, new_rows)
         new = {ids[r]: f for r, f in zip(new_rows, lists, strict=True)}
-        self._items = self.scorer.with_new_items(new).item_matrix(ids)
+        self._full = self.scorer.with_new_items(new)
+        self._ids = ids
+        self._items = self._full.item_matrix(ids)
 
     def _score(self, users: Users) -> np.ndarray:
         assert self._items is not None
         dataset = self.dataset
         vectors = np.zeros((len(users.external), self._items.shape[1]), dtype=np.float32)
+        fallback: dict[int, np.ndarray] = {}
         warm_lists = _feature_lists(dataset.user_features, np.maximum(users.internal, 0))
         names = dataset.user_features.names.external_ids if dataset.user_features else None
         for row, user_id in enumerate(users.external):
@@ -54,6 +59,11 @@ class ArtifactRecommender(Recommender):
             vector = self.scorer.user_vector(str(user_id), features)
             if vector is not None:
                 vectors[row] = vector
+            elif features and self.scorer.cold_by_segment:
+                fallback[row] = self._full.fallback_scores(features, self._ids)
             else:
                 vectors[row, -1] = 1.0  # no profile: the item biases alone
-        return vectors @ self._items.T
+        scores = vectors @ self._items.T
+        for row, values in fallback.items():
+            scores[row] = values
+        return scores

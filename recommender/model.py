@@ -18,10 +18,11 @@ import scipy.sparse as sp
 from lightfm import LightFM
 
 from recommender.base import Recommender, Users
+from recommender.baselines import SegmentPopularityRecommender, blend_cold
 from recommender.columns import Columns
 from recommender.config import LightFMConfig
 from recommender.dataset import Dataset, FeatureSet, IdMap, feature_rows, validate_features
-from recommender.errors import ConfigError, NotFittedError
+from recommender.errors import ConfigError, DataError, NotFittedError
 
 EpochCallback = Callable[[int, int], None]
 CORRECTION_RIDGE = 10.0  # pseudo-count: rare features keep most of LightFM's own embedding
@@ -49,6 +50,19 @@ def side_matrix(
     return normalize_rows(matrix) if normalize else matrix
 
 
+def new_lightfm(cfg: LightFMConfig) -> LightFM:
+    return LightFM(
+        no_components=cfg.no_components,
+        loss=cfg.loss,
+        learning_schedule=cfg.learning_schedule,
+        learning_rate=cfg.learning_rate,
+        item_alpha=cfg.item_alpha,
+        user_alpha=cfg.user_alpha,
+        max_sampled=cfg.max_sampled,
+        random_state=np.random.RandomState(cfg.random_state),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Representations:
     """Precomputed embeddings and biases, so scoring is one matrix product."""
@@ -71,6 +85,8 @@ class LightFMRecommender(Recommender):
         self._user_attr: Representations | None = None
         self._item_attr: Representations | None = None
         self._on_epoch: EpochCallback | None = None
+        self._matrices: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
+        self._segments: SegmentPopularityRecommender | None = None
 
     def fit(self, dataset: Dataset, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train from scratch; ``on_epoch(done, total)`` is called after each epoch."""
@@ -80,34 +96,78 @@ class LightFMRecommender(Recommender):
         finally:
             self._on_epoch = None
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _side_matrices(self, dataset: Dataset) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         cfg = self.config
-        user_x = side_matrix(
-            dataset.n_users, cfg.user_identity, dataset.user_features, cfg.normalize_features
+        return (
+            side_matrix(
+                dataset.n_users, cfg.user_identity, dataset.user_features, cfg.normalize_features
+            ),
+            side_matrix(
+                dataset.n_items, cfg.item_identity, dataset.item_features, cfg.normalize_features
+            ),
         )
-        item_x = side_matrix(
-            dataset.n_items, cfg.item_identity, dataset.item_features, cfg.normalize_features
-        )
-        model = LightFM(
-            no_components=cfg.no_components,
-            loss=cfg.loss,
-            learning_schedule=cfg.learning_schedule,
-            learning_rate=cfg.learning_rate,
-            item_alpha=cfg.item_alpha,
-            user_alpha=cfg.user_alpha,
-            max_sampled=cfg.max_sampled,
-            random_state=np.random.RandomState(cfg.random_state),
-        )
-        weights = dataset.interactions.tocoo()
+
+    def _fit(self, dataset: Dataset) -> None:
+        self._matrices = self._side_matrices(dataset)
+        self._model = new_lightfm(self.config)
+        self._train(dataset.interactions, self.config.epochs, fresh=True)
+        self._finish(dataset)
+
+    def fit_partial(
+        self,
+        epochs: int = 1,
+        *,
+        interactions: sp.csr_matrix | None = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Continue training the fitted model for more epochs (LightFM's ``fit_partial``).
+
+        ``fit(dataset)`` with ``epochs=a`` then ``fit_partial(b)`` equals ``epochs=a+b``
+        (single-threaded). ``interactions`` (same shape as the dataset's) trains on those
+        pairs only, e.g. the ones new since the last training; the model still knows the
+        whole dataset's history for "already seen" and popularity.
+        """
+        dataset = self.dataset
+        if interactions is not None and interactions.shape != dataset.interactions.shape:
+            raise DataError("fit_partial: interactions do not have the dataset's shape")
+        self._on_epoch = on_epoch
+        try:
+            self._train(
+                interactions if interactions is not None else dataset.interactions,
+                epochs,
+                fresh=False,
+            )
+        finally:
+            self._on_epoch = None
+        self._finish(dataset)
+        return self
+
+    def resume(self, dataset: Dataset, model: LightFM) -> Self:
+        """Adopt a LightFM model already laid out for ``dataset`` (see ``incremental``)."""
+        self._matrices = self._side_matrices(dataset)
+        if model.user_embeddings.shape[0] != self._matrices[0].shape[1]:
+            raise ConfigError("resume: the model's user rows do not fit the dataset's features")
+        if model.item_embeddings.shape[0] != self._matrices[1].shape[1]:
+            raise ConfigError("resume: the model's item rows do not fit the dataset's features")
+        self._model = model
+        self._finish(dataset)
+        self._dataset = dataset
+        return self
+
+    def _train(self, interactions: sp.csr_matrix, epochs: int, *, fresh: bool) -> None:
+        cfg, model = self.config, self._model
+        assert model is not None and self._matrices is not None
+        user_x, item_x = self._matrices
+        weights = interactions.tocoo()
         positives = sp.coo_matrix(
             (np.ones_like(weights.data), (weights.row, weights.col)), shape=weights.shape
         )
         # warp-kos cannot take sample weights.
         sample_weight = weights if cfg.use_weights and cfg.loss != "warp-kos" else None
-        for epoch in range(cfg.epochs):
+        for epoch in range(epochs):
             # fit() resets the model; fit_partial() continues it, one epoch at a time so that
             # callers can show progress. The result equals fit(epochs=n).
-            train = model.fit if epoch == 0 else model.fit_partial
+            train = model.fit if fresh and epoch == 0 else model.fit_partial
             train(
                 positives,
                 user_features=user_x,
@@ -117,8 +177,12 @@ class LightFMRecommender(Recommender):
                 num_threads=cfg.num_threads,
             )
             if self._on_epoch is not None:
-                self._on_epoch(epoch + 1, cfg.epochs)
-        self._model = model
+                self._on_epoch(epoch + 1, epochs)
+
+    def _finish(self, dataset: Dataset) -> None:
+        model = self._model
+        assert model is not None and self._matrices is not None
+        user_x, item_x = self._matrices
         self._users = Representations(*model.get_user_representations(user_x))
         self._items = Representations(*model.get_item_representations(item_x))
         self._user_attr = self._item_attr = None
@@ -126,6 +190,10 @@ class LightFMRecommender(Recommender):
         self._dataset = dataset
         self._correct("user", dataset.user_features, dataset.interactions.getnnz(axis=1) > 0)
         self._correct("item", dataset.item_features, dataset.interactions.getnnz(axis=0) > 0)
+        if self.config.cold_blend >= 1.0:
+            self._segments = None
+        elif self._segments is None or self._segments.dataset is not dataset:
+            self._segments = SegmentPopularityRecommender(self.config.segment_prefixes).fit(dataset)
 
     @property
     def lightfm(self) -> LightFM:
@@ -211,14 +279,26 @@ class LightFMRecommender(Recommender):
         warm = users.warm
         emb[warm] = reps.embeddings[users.internal[warm]]
         bias[warm] = reps.biases[users.internal[warm]]
-        if (~warm).any():
-            cold = self._from_attributes(users.features[np.flatnonzero(~warm)], "user")
-            emb[~warm], bias[~warm] = cold.embeddings, cold.biases
+        cold_rows = np.flatnonzero(~warm)
+        if len(cold_rows):
+            cold = self._from_attributes(users.features[cold_rows], "user")
+            emb[cold_rows], bias[cold_rows] = cold.embeddings, cold.biases
         items = self.item_representations
         scores = emb @ items.embeddings.T
         scores += items.biases[None, :]
         scores += bias[:, None]
+        if len(cold_rows) and self._segments is not None:
+            subset = Users(users.external[cold_rows], users.internal[cold_rows],
+                           users.features[cold_rows])  # fmt: skip
+            scores[cold_rows] = blend_cold(
+                scores[cold_rows], self._segments._score(subset), self.config.cold_blend
+            )
         return scores
+
+    @property
+    def segments(self) -> SegmentPopularityRecommender | None:
+        """The segment popularity blended into cold users' scores (``cold_blend`` < 1)."""
+        return self._segments
 
     def new_item_representations(
         self, item_features: pd.DataFrame

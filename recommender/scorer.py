@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.artifact import Artifact, ArtifactError, load_artifact, promoted_version
+from recommender.baselines import blend_cold, segment_key
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,21 @@ class Scorer:
         # Items as [embedding | bias]; a user as [embedding | 1]: score = items @ user.
         self._items = np.hstack([state.item_embedding, state.item_bias[:, None]]).astype(np.float32)
         self._popularity = state.item_popularity.astype(np.float32)
+        # Cold residents blend in their segment's popularity, when training chose that.
+        self._cold_blend = float(state.cold_blend)
+        self._segment_prefixes = tuple(str(p) for p in state.segment_prefixes)
+        self._segment_rows = {str(key): i for i, key in enumerate(state.segment_keys)}
+        self._segment_table = state.segment_table.astype(np.float32)
+        self._segment_fallback = state.segment_fallback.astype(np.float32)
 
     @property
     def n_items(self) -> int:
         return len(self._item_ids)
+
+    @property
+    def cold_by_segment(self) -> bool:
+        """Whether cold residents' scores blend in their segment's popularity (no vector)."""
+        return bool(self._segment_prefixes)
 
     @property
     def item_ids(self) -> np.ndarray:
@@ -89,11 +101,17 @@ class Scorer:
         return emb[rows].sum(axis=0) * weight, float(bias[rows].sum() * weight)
 
     def user_vector(self, user_id: str | None, features: Sequence[str] = ()) -> np.ndarray | None:
-        """[embedding | 1] for a known user, or from features for a cold one; None if neither."""
+        """[embedding | 1] for a known user, or from features for a cold one; None if neither.
+
+        None also for every cold user when their scores blend in segment popularity
+        (``cold_by_segment``): ``fallback_scores`` then ranks for them.
+        """
         state = self._state
         row = self._user_rows.get(user_id, -1) if user_id is not None else -1
         if row >= 0:
             emb = state.user_embedding[row]
+        elif self._segment_prefixes:
+            return None
         else:
             cold = self._from_features(
                 features, self._user_feature_index, state.user_attr_embedding, state.user_attr_bias
@@ -104,6 +122,33 @@ class Scorer:
         vector = np.empty(len(emb) + 1, dtype=np.float32)
         vector[:-1], vector[-1] = emb, 1.0
         return vector
+
+    def fallback_scores(
+        self, features: Sequence[str] = (), item_ids: list[str] | None = None
+    ) -> np.ndarray:
+        """Scores for a resident without a vector, over all items or the given known ones.
+
+        With ``cold_by_segment`` and attributes: the model's scores from the attributes blended
+        with their segment's popularity (an unseen segment gets the overall rate), as training
+        chose. Otherwise plain popularity.
+        """
+        if self._segment_prefixes and features:
+            key = segment_key(features, self._segment_prefixes)
+            row = self._segment_rows.get(key, -1)
+            segment = self._segment_table[row] if row >= 0 else self._segment_fallback
+            state = self._state
+            rep = self._from_features(
+                features, self._user_feature_index, state.user_attr_embedding, state.user_attr_bias
+            )
+            model = (
+                self._items[:, :-1] @ rep[0] + self._items[:, -1] if rep else np.zeros_like(segment)
+            )
+            scores = blend_cold(model, segment, self._cold_blend).astype(np.float32)
+        else:
+            scores = self._popularity
+        if item_ids is None:
+            return scores.copy()
+        return scores[self._known_positions(item_ids)]
 
     def _seen(self, user_id: str | None) -> np.ndarray:
         if user_id is None:
@@ -134,8 +179,8 @@ class Scorer:
         if consent:
             vector = self.user_vector(user_id, features)
         else:
-            vector, user_id = None, None
-        scores = self._popularity.copy() if vector is None else self._items @ vector
+            vector, user_id, features = None, None, ()
+        scores = self.fallback_scores(features) if vector is None else self._items @ vector
         if exclude_seen:
             scores[self._seen(user_id)] = -np.inf
         excluded = list(exclude)
@@ -188,7 +233,16 @@ class Scorer:
         clone._item_ids = np.concatenate([self._item_ids, np.array(new_ids, dtype=object)])
         clone._item_index = pd.Index(clone._item_ids)
         clone._items = np.vstack([self._items, np.stack(rows)])
-        clone._popularity = np.concatenate([self._popularity, np.zeros(len(new_ids), np.float32)])
+        padding = np.zeros(len(new_ids), np.float32)
+        clone._popularity = np.concatenate([self._popularity, padding])
+        if self._segment_prefixes:
+            clone._segment_fallback = np.concatenate([self._segment_fallback, padding])
+            clone._segment_table = np.hstack(
+                [
+                    self._segment_table,
+                    np.zeros((len(self._segment_table), len(new_ids)), np.float32),
+                ]
+            )
         return clone
 
 

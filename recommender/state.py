@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 
 import numpy as np
 
@@ -29,6 +29,13 @@ class ModelState:
     seen_indices: np.ndarray
     item_popularity: np.ndarray  # (items,) distinct users: the non-personalised ranking
     normalize_features: np.ndarray  # () bool
+    # Cold users blend in their segment's popularity (``cold_blend`` < 1); empty prefixes: cold
+    # users are scored from their attribute embeddings alone. Optional in stored artifacts.
+    segment_prefixes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    segment_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    segment_table: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    segment_fallback: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cold_blend: np.ndarray = field(default_factory=lambda: np.array(1.0))  # () float
 
     @classmethod
     def from_model(cls, model: LightFMRecommender) -> ModelState:
@@ -40,6 +47,16 @@ class ModelState:
         )
         seen = dataset.interactions
         empty = np.zeros(0, dtype=str)
+        segments: dict[str, np.ndarray] = {}
+        if model.segments is not None:
+            keys, table, fallback = model.segments.segment_table()
+            segments = {
+                "segment_prefixes": np.array(model.config.segment_prefixes, dtype=str),
+                "segment_keys": np.array(keys, dtype=str),
+                "segment_table": table.astype(np.float32),
+                "segment_fallback": fallback.astype(np.float32),
+                "cold_blend": np.array(model.config.cold_blend),
+            }
         return cls(
             user_ids=dataset.user_map.external_ids.astype(str),
             item_ids=dataset.item_map.external_ids.astype(str),
@@ -65,6 +82,7 @@ class ModelState:
             seen_indices=seen.indices.astype(np.int32),
             item_popularity=item_popularity(dataset),
             normalize_features=np.array(model.config.normalize_features),
+            **segments,
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -72,11 +90,11 @@ class ModelState:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ModelState:
-        names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in arrays]
+        required = [f.name for f in fields(cls) if f.default_factory is MISSING]
+        missing = [n for n in required if n not in arrays]
         if missing:
             raise DataError(f"model state: missing array {missing[0]!r}")
-        state = cls(**{n: arrays[n] for n in names})
+        state = cls(**{f.name: arrays[f.name] for f in fields(cls) if f.name in arrays})
         state.check()
         return state
 
@@ -96,6 +114,9 @@ class ModelState:
             "seen_indptr": (n_users + 1,),
             "item_popularity": (n_items,),
         }
+        if len(self.segment_prefixes):
+            expectations["segment_table"] = (len(self.segment_keys), n_items)
+            expectations["segment_fallback"] = (n_items,)
         for name, shape in expectations.items():
             actual = getattr(self, name).shape
             if actual != shape:

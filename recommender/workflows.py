@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from recommender.dataset import Dataset, validate_features
 from recommender.errors import DataError
 from recommender.evaluation import evaluate
 from recommender.model import LightFMRecommender
+from recommender.selection import Progress, SearchSpace, select, select_epochs
 
 
 def _with_path(path: Path, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -50,8 +52,17 @@ def evaluate_csv(
     *,
     k: int = 10,
     segment_prefixes: tuple[str, ...] = ("age", "household"),
+    space: SearchSpace | None = None,
+    progress: Progress | None = None,
+    candidates_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Read the CSVs, train the model and the baselines, and report warm/cold metrics."""
+    """Read the CSVs, train the model and the baselines, and report warm/cold metrics.
+
+    With a search ``space`` the model's settings and epochs are chosen on a validation split
+    of TRAIN (``recommender.selection``) and reported under ``selected``; without one,
+    ``config`` is used as it is. The ``collaborative`` baseline is LightFM with identity
+    features only, its epochs chosen by early stopping on the same kind of split.
+    """
     train = read_csv(train_path, Columns.Interactions)
     test = read_csv(test_path, Columns.Interactions)
     user_features = (
@@ -72,21 +83,44 @@ def evaluate_csv(
         )
     label = train_path if item_features is None else f"{train_path} / {item_features_path}"
     dataset = _with_path(Path(str(label)), build_train_dataset, train, user_features, item_features)
+    config = config.with_overrides(segment_prefixes=segment_prefixes)
     started = time.perf_counter()
+    selection = None
+    if space is not None:
+        selection = select(dataset, config, space, progress=progress)
+        config = selection.config
     model = LightFMRecommender(config).fit(dataset)
     training_seconds = time.perf_counter() - started
     segment = SegmentPopularityRecommender(segment_prefixes).fit(dataset)
+    bare = Dataset(
+        dataset.user_map, dataset.item_map, dataset.interactions, last_seen=dataset.last_seen
+    )
+    cf_config = LightFMConfig(random_state=config.random_state, num_threads=config.num_threads)
+    if space is not None:
+        cf_space = replace(space, budget_seconds=space.budget_seconds / 4)
+        cf_config = cf_config.with_overrides(epochs=select_epochs(bare, cf_config, cf_space))
     models = {
         "model": model,
         "popularity": PopularityRecommender().fit(dataset),
         "segment_popularity": segment,
     }
-    report = evaluate(models, test, k=k, user_features=user_features)
+    candidates = None
+    if candidates_path is not None:
+        candidates = read_csv(candidates_path, (Columns.Item,))[Columns.Item].tolist()
+    report = evaluate(models, test, k=k, user_features=user_features, candidates=candidates)
     result = report.as_dict()
+    # Fitted on the same ids without features, so measured on the same users apart.
+    collaborative = evaluate({"collaborative": LightFMRecommender(cf_config).fit(bare)}, test, k=k)
+    for group in ("warm", "cold"):
+        result[group]["collaborative"] = asdict(
+            getattr(collaborative, group).models["collaborative"]
+        )
     result.update(
         {
             "training_seconds": round(training_seconds, 3),
-            "settings": config.model_dump(),
+            "settings": config.model_dump(mode="json"),
+            "selected": selection.as_dict() if selection is not None else None,
+            "collaborative_epochs": cf_config.epochs,
             "n_train_users": dataset.n_users,
             "n_items": dataset.n_items,
             "n_train_interactions": int(dataset.interactions.nnz),

@@ -23,13 +23,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
-from marketplace.booking_requests import BookingRequest
-from marketplace.bookings import place_hold
+from marketplace.bookings.requests import BookingRequest
+from marketplace.bookings.services import place_hold
 from marketplace.db import make_engine, normalise_database_url
 from marketplace.errors import SharesUnavailable
+from marketplace.inventory.targeting import EVERYONE
 from marketplace.lifecycle import PlacementKind
 from marketplace.models import Placement, Shop
-from marketplace.targeting import EVERYONE
 from marketplace.vocab import ShopStatus
 from portal_plugin.migrate import upgrade
 

@@ -7,6 +7,8 @@ fc-list 2>/dev/null | grep -qi ipaex || need+=(fonts-ipaexfont)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# `portal-marketplace backup` / `restore` on PostgreSQL (and their tests).
+command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${need[*]} (run as root or install them with apt-get)" >&2

@@ -2,11 +2,12 @@
 
 Every database test runs on SQLite, and also on PostgreSQL when TEST_DATABASE_URL is set
 (`.ci/run` sets it). Each run creates its own PostgreSQL database and drops it at the end.
+Fixtures that several directories share come from the plugins below; constants and helpers
+come from tests/support (nothing imports this file).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,12 +23,14 @@ from portal_plugin.app import create_app
 from portal_plugin.identity import ResidentIdentity, mint_token
 from portal_plugin.migrate import upgrade
 from portal_plugin.settings import Settings
-from tests.dbtools import throwaway_database
+from tests.support.databases import throwaway_database
+from tests.support.settings import BACKENDS, TEST_IDENTITY_SECRET, make_settings
 
-TEST_SECRET_KEY = "test-secret-key-" + "k" * 32
-TEST_IDENTITY_SECRET = "test-identity-secret-" + "i" * 32
-TEST_ARTICLE_API_KEY = "test-article-push-key-0123456789"
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+pytest_plugins = [
+    "tests.support.billing_fixtures",
+    "tests.support.delivery_fixtures",
+    "tests.support.mail_fixtures",
+]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -68,21 +71,6 @@ def session_factory(connection: Connection) -> sessionmaker[Session]:
 def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as session:
         yield session
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "secret_key": TEST_SECRET_KEY,
-        "portal_identity_secret": TEST_IDENTITY_SECRET,
-        "article_push_api_key": TEST_ARTICLE_API_KEY,
-        "model_store_dir": "var/test-models",
-        # Confirming a booking issues an invoice, so every test installation has an issuer.
-        "invoice_issuer_name": "会津若松市",
-        "invoice_issuer_registration_number": "T7000012050002",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ class BankTransferProvider:
     def start_invoice_payment(
         self, session: Session, invoice: Invoice, method: PaymentMethod
     ) -> PaymentStart:
-        account = self.config.bank_account or "請求書記載の口座"
+        account = self.config.payment_account()
         return PaymentStart(
             method,
             None,

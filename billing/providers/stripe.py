@@ -21,7 +21,7 @@ from billing.payments import invoice_position, mark_failed, record_success
 from billing.providers.base import PaymentStart
 from billing.refunds import refund_payments
 from billing.stripe_adapter import StripeGateway, as_dict, decline_message, stripe_fee
-from marketplace.bookings import confirm_booking
+from marketplace.bookings.services import confirm_booking
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
 from marketplace.errors import HoldExpired
@@ -129,7 +129,7 @@ class StripeProvider:
                     amount=owed, customer=customer, key=key, metadata=metadata
                 )
             else:
-                raise PaymentNotAllowed(f"{method.value} はここでは使えません")
+                raise PaymentNotAllowed("{method} はここでは使えません", method=method.value)
             payment = Payment(
                 shop_id=invoice.shop_id,
                 invoice_id=invoice.id,
@@ -187,7 +187,9 @@ class StripeProvider:
         received = int(intent.get("amount_received") or intent["amount"])
         if received != payment.amount:
             raise PaymentNotAllowed(
-                f"Stripe の入金額 {received} が支払額 {payment.amount} と一致しません"
+                "Stripe の入金額 {received} が支払額 {amount} と一致しません",
+                received=received,
+                amount=payment.amount,
             )
         now = utcnow()
         if payment.invoice_id is None:  # a card paid for a hold: confirm it and invoice it
@@ -205,7 +207,9 @@ class StripeProvider:
                 through=None,
             )
             if invoice is None:
-                raise PaymentNotAllowed(f"予約 {booking.id} はすでに請求済みです")
+                raise PaymentNotAllowed(
+                    "予約 {booking_id} はすでに請求済みです", booking_id=booking.id
+                )
             payment.invoice_id = invoice.id
             session.flush()
         record_success(session, payment, fee=stripe_fee(intent), at=now)

@@ -53,6 +53,10 @@ class ImportProblem:
 
 
 class ArticleImportError(Exception):
+    """Every problem of one article file, by row (`articles import` prints them). Only the
+    command line raises it, for the operator in English like its other output, so it is not a
+    `DomainError` (those reach residents, shops and staff in Japanese and English)."""
+
     def __init__(self, problems: list[ImportProblem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems

@@ -14,7 +14,7 @@ SEGMENT_UNKNOWN = "unknown"
 RANDOM_BYTES = 10
 IDS_PER_READ = 256
 # Random parts read ahead in bulk: `os.urandom` releases the GIL, and on the feed's event loop
-# each release costs a wait for the writer thread to hand it back (see keyed_hash.py).
+# each release costs a wait for the writer thread to hand it back (see `keyed_digest` in tracking.py).
 _ready: list[str] = []
 # A forked child must never hand out the random parts its parent holds.
 os.register_at_fork(after_in_child=_ready.clear)
@@ -80,7 +80,16 @@ class OpportunityEvent(NamedTuple):
     at: datetime
 
 
-Event = OfferEvent | TrackedEvent | OpportunityEvent
+class EligibleCount(NamedTuple):
+    """Slots a booking was eligible for in one hour (the one measure's denominator), as one
+    worker counted them since its previous report (`DeliveryLedger.drain_eligible`)."""
+
+    booking_id: int
+    hour: datetime  # the hour's start, UTC
+    slots: int
+
+
+Event = OfferEvent | TrackedEvent | OpportunityEvent | EligibleCount
 
 
 @dataclass
@@ -93,6 +102,8 @@ class Batch:
     tracked: list[TrackedEvent] = field(default_factory=list)
     # (placement id, hour start) -> slots
     opportunities: dict[tuple[int, datetime], int] = field(default_factory=dict)
+    # (booking id, hour start) -> slots it was eligible for
+    eligible: dict[tuple[int, datetime], int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, worker_id: str, events: list[Event]) -> Batch:
@@ -103,6 +114,9 @@ class Batch:
                 batch.offers.append(event)
             elif isinstance(event, TrackedEvent):
                 batch.tracked.append(event)
+            elif isinstance(event, EligibleCount):
+                key = (event.booking_id, hour_start(event.hour))
+                batch.eligible[key] = batch.eligible.get(key, 0) + event.slots
             else:
                 # A batch spans a second or so: the hour is worked out again only when it ends.
                 if hour is None or end is None or not hour <= event.at < end:
@@ -113,7 +127,12 @@ class Batch:
         return batch
 
     def __len__(self) -> int:
-        return len(self.offers) + len(self.tracked) + sum(self.opportunities.values())
+        return (
+            len(self.offers)
+            + len(self.tracked)
+            + sum(self.opportunities.values())
+            + sum(self.eligible.values())
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,6 +143,10 @@ class Batch:
             "opportunities": [
                 [placement, hour.isoformat(), slots]
                 for (placement, hour), slots in self.opportunities.items()
+            ],
+            "eligible": [
+                [booking, hour.isoformat(), slots]
+                for (booking, hour), slots in self.eligible.items()
             ],
         }
 
@@ -136,6 +159,10 @@ class Batch:
             tracked=[TrackedEvent(**_load(t, "occurred_at")) for t in data["tracked"]],
             opportunities={
                 (int(p), datetime.fromisoformat(h)): int(s) for p, h, s in data["opportunities"]
+            },
+            # Spools written before eligible slots were counted have none.
+            eligible={
+                (int(b), datetime.fromisoformat(h)): int(s) for b, h, s in data.get("eligible", ())
             },
         )
 

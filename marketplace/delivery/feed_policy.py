@@ -20,10 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from marketplace.delivery.house import HouseSlot
 from marketplace.delivery.types import AdCandidate, FeedArticle
 from marketplace.vocab import ArticlePriority
 
 AD_LABEL = "広告"
+MAX_FEED_ITEMS = 50  # the longest feed the API serves
 
 
 class FeedRulesError(ValueError):
@@ -64,7 +66,7 @@ class AdSlot(NamedTuple):
 
 
 class Feed(NamedTuple):
-    items: tuple[FeedArticle | AdSlot, ...]
+    items: tuple[FeedArticle | AdSlot | HouseSlot, ...]
     opportunities: int = 0  # ad slots that existed, filled or not (pacing's denominator)
     ads_suppressed: bool = False
     notes: tuple[str, ...] = ()
@@ -78,10 +80,10 @@ class Feed(NamedTuple):
         return [item for item in self.items if isinstance(item, FeedArticle)]
 
 
-# pick_ad(position, configured position, shop ids already in this feed) -> the ad, or None.
-# The configured position names the slot (and so the placement) even when notices pushed the
-# ad further down the feed.
-PickAd = Callable[[int, int, frozenset[int]], AdSlot | None]
+# pick_ad(position, configured position, shop ids already in this feed) -> the ad (a shop's, or
+# a city house ad for a slot no booking filled), or None. The configured position names the
+# slot (and so the placement) even when notices pushed the ad further down the feed.
+PickAd = Callable[[int, int, frozenset[int]], AdSlot | HouseSlot | None]
 
 
 def pin_notices(articles: Sequence[FeedArticle], max_notices: int = 3) -> list[FeedArticle]:
@@ -151,7 +153,7 @@ def compose_pinned(
 ) -> Feed:
     """Blend articles already in feed order (`pin_notices`) with ads at `slots`, a mapping of
     position -> configured position from `ad_positions` for these articles and this limit."""
-    items: list[FeedArticle | AdSlot] = []
+    items: list[FeedArticle | AdSlot | HouseSlot] = []
     shops: set[int] = set()
     remaining = iter(pinned)
     opportunities = 0
@@ -160,8 +162,9 @@ def compose_pinned(
             opportunities += 1
             slot = pick_ad(position, slots[position], frozenset(shops))
             if slot is not None:
-                assert slot.ad.shop_id not in shops, "pick_ad returned a shop already shown"
-                shops.add(slot.ad.shop_id)
+                if isinstance(slot, AdSlot):
+                    assert slot.ad.shop_id not in shops, "pick_ad returned a shop already shown"
+                    shops.add(slot.ad.shop_id)
                 items.append(
                     slot if slot.position == position else slot._replace(position=position)
                 )

@@ -27,6 +27,26 @@ any resident is at most `scale · (alpha · ln(1 / relevance_floor) − ln(1 / f
 a few percent of the booking's volume at every moment, not only at the end: that is what
 "evenly over the period" means here. Each booking settles at the lag that makes the share of
 residents it qualifies for equal the share it bought, so ads go to the residents who value them.
+
+Catch-up (`hourly_pace`). Pacing works hour by hour: within an hour a booking is paced on
+the slots it is eligible for and its offers that hour, from a pace worked out from the database
+at the start of the hour (every worker computes the same one), on the one delivery measure
+(owed minus valid impressions):
+
+* ahead: the share bought, starting the hour that far ahead, so it waits for what it is owed;
+* behind by up to its *band* (the lag at which pacing lets it reach any resident, a few scales):
+  the share bought, starting the hour that far behind, so the lag pacing holds carries on from
+  hour to hour as it would over the booking's whole life (a fresh start each hour would cost
+  every booking that lag again every hour: a placement bought whole lost a sixth of its slots);
+* behind by more (a pause, a late approval, disaster mode, a lost queue): the rest is spread
+  evenly over the eligible slots expected in its remaining live hours, so it is repaid by the
+  booking's end, at most `MAX_CATCH_UP` × the share bought.
+
+Whatever it is owed, a booking never wins more than `RATE_CEILING` × its share of an hour's
+eligible slots (`PaceState.ceiling`; one impression of slack), so no hour runs above twice its
+even rate. A booking owed every slot it is eligible for (`share ≥ 1`: the placement bought
+whole, or a catch-up at twice a half share) takes each one: choosing residents by relevance
+only makes sense for a booking owed some of them.
 """
 
 from __future__ import annotations
@@ -38,6 +58,12 @@ from typing import NamedTuple
 
 MAX_ALPHA = 3.0
 LAG_CAP = 12.0
+# A booking catching up wins at most this many times its share of an hour's eligible slots.
+MAX_CATCH_UP = 2.0
+# Within an hour a booking wins at most this many times its share of the eligible slots so far,
+# plus one impression: with at least 10 impressions owed in an hour, well within MAX_CATCH_UP
+# (the margin covers the other workers' offers it has not read yet).
+RATE_CEILING = 1.75
 
 
 class PacingParamsError(ValueError):
@@ -72,19 +98,84 @@ class PacingParams:
             raise PacingParamsError("relevance_floor must be within (0, 1]")
 
 
+DEFAULT_PARAMS = PacingParams()
+
+
 class PaceState(NamedTuple):
-    """A booking's pacing position: share, slots offered so far (this one included), delivered."""
+    """A booking's pacing position: share, slots offered so far (this one included), delivered;
+    `owed_before` (slots' worth owed before this hour) only widens the scale, which grows with
+    the volume promised over the booking's life, not just this hour's. `ceiling`: delivered
+    beyond it, the booking may not win (the hour's rate ceiling, `RATE_CEILING`)."""
 
     share: float
     opportunities: float
     delivered: float
+    owed_before: float = 0.0
+    ceiling: float = math.inf
 
     @property
     def lag(self) -> float:
         return self.share * self.opportunities - self.delivered
 
     def scale(self, params: PacingParams) -> float:
-        return max(params.min_scale, params.scale_fraction * self.share * self.opportunities)
+        return max(
+            params.min_scale,
+            params.scale_fraction * (self.owed_before + self.share * self.opportunities),
+        )
+
+
+class HourlyPace(NamedTuple):
+    """How a booking is paced within one hour: the share of the hour's eligible slots to win,
+    and how many slots' worth it starts the hour ahead (negative: behind, the lag it carries
+    into the hour, at most its band)."""
+
+    share: float
+    ahead: float = 0.0
+    owed_before: float = 0.0  # slots' worth owed before this hour (share bought × eligible)
+
+
+def band(owed: float, params: PacingParams) -> float:
+    """The lag at which pacing lets a booking owed `owed` slots' worth reach any resident:
+    relevance_floor ** alpha · exp(lag / scale) = fill_threshold."""
+    scale = max(params.min_scale, params.scale_fraction * owed)
+    return scale * max(
+        0.0, params.alpha * math.log(1.0 / params.relevance_floor) + math.log(params.fill_threshold)
+    )
+
+
+def hourly_pace(
+    share: float,
+    *,
+    eligible_before: int,
+    impressions_before: int,
+    view_rate: float,
+    hours_before: float,
+    hours_left: float,
+    max_ratio: float = RATE_CEILING,
+    params: PacingParams | None = None,
+) -> HourlyPace:
+    """The booking's pace for this hour, from its live hours before it.
+
+    `eligible_before` and `impressions_before` are its eligible slots and valid impressions
+    before this hour (`hours_before` hours had eligible slots; `hours_left` remain, this one
+    included), `view_rate` its placement's valid impressions per offer. What it is behind
+    (owed − delivered, converted to slots to win) is carried into the hour up to its `band`;
+    the rest is spread over the eligible slots expected in the remaining hours at the rate seen
+    so far, at most `max_ratio` × the share. Ahead: the share bought, starting the hour that
+    far ahead, so it waits until what it is owed catches up, as if paced over its whole life.
+    """
+    if eligible_before <= 0 or hours_before <= 0 or view_rate <= 0:
+        return HourlyPace(share)
+    owed = share * eligible_before
+    behind = owed - impressions_before / view_rate
+    if behind <= 0:
+        return HourlyPace(share, -behind, owed)
+    carried = min(behind, band(owed, params or DEFAULT_PARAMS))
+    rest = behind - carried
+    if hours_left <= 0 or rest <= 0:
+        return HourlyPace(share, -carried, owed)
+    expected_left = eligible_before / hours_before * hours_left
+    return HourlyPace(min(max_ratio * share, share + rest / expected_left), -carried, owed)
 
 
 def priority(state: PaceState, relevance: float, params: PacingParams) -> float:
@@ -92,13 +183,18 @@ def priority(state: PaceState, relevance: float, params: PacingParams) -> float:
 
     Worked out for every candidate of every ad slot, so written out in place: the same
     arithmetic as `clip(relevance)`, `PaceState.lag` and `PaceState.scale` (tested against them).
+    0 above the hour's rate ceiling; relevance 1 for a booking owed every slot (share ≥ 1).
     """
+    if state.delivered > state.ceiling:
+        return 0.0
     rel = relevance
-    if rel < params.relevance_floor:
+    if state.share >= 1.0:  # owed every slot: any resident will do
+        rel = 1.0
+    elif rel < params.relevance_floor:
         rel = params.relevance_floor
     elif rel > 1.0:
         rel = 1.0
-    scale = params.scale_fraction * state.share * state.opportunities
+    scale = params.scale_fraction * (state.owed_before + state.share * state.opportunities)
     if scale < params.min_scale:
         scale = params.min_scale
     pressure = (state.share * state.opportunities - state.delivered) / scale

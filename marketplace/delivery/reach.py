@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from marketplace.delivery.types import AdCandidate, Audience
+from marketplace.lru import LruCache
 
 MASK_CACHE = 1024
 
@@ -66,7 +67,7 @@ class ReachIndex:
         self._household = _Dimension.of((bit, t.households) for bit, t in chosen)
         self._district = _Dimension.of((bit, t.districts) for bit, t in chosen)
         self._interests = _Dimension.of((bit, t.interests) for bit, t in chosen)
-        self._by_mask: dict[int, tuple[AdCandidate, ...]] = {}
+        self._by_mask: LruCache[int, tuple[AdCandidate, ...]] = LruCache(MASK_CACHE)
 
     def mask(self, audience: Audience) -> int:
         """Bit i set when booking i reaches this viewer. Attribute targeting needs
@@ -92,8 +93,7 @@ class ReachIndex:
         mask = self.mask(audience)
         found = self._by_mask.get(mask)
         if found is None:
-            found = tuple(b for i, b in enumerate(self.bookings) if mask >> i & 1)
-            if len(self._by_mask) >= MASK_CACHE:
-                self._by_mask.clear()
-            self._by_mask[mask] = found
+            found = self._by_mask.put(
+                mask, tuple(b for i, b in enumerate(self.bookings) if mask >> i & 1)
+            )
         return found

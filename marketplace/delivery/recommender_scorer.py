@@ -59,8 +59,11 @@ class RecommenderScorer:
         if known:
             users = np.vstack([vector for _, vector in known])
             scores[[row for row, _ in known]] = users @ scorer.item_matrix(ids).T
-        unknown = [row for row, vector in enumerate(vectors) if vector is None]
-        scores[unknown] = scorer.item_popularity(ids)  # what `top_k` ranks them by
+        for row, vector in enumerate(vectors):
+            if vector is None:  # what `top_k` ranks them by
+                audience = audiences[row]
+                features = user_features(audience) if audience.personalized else []
+                scores[row] = scorer.fallback_scores(features, ids)
         return scores
 
     def score(self, audience: Audience, items: Sequence[ScoredItem]) -> list[float]:

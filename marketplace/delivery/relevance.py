@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
+from marketplace.lru import LruCache
 
 INTEREST_BONUS = 0.05
 PREPARED_CACHE = 256
@@ -108,7 +109,7 @@ class TagProfileScorer:
         self._profiles = {key: self._arrays(p) for key, p in profiles.items() if p}
         self._segments = {key: self._arrays(p) for key, p in segment_profiles.items() if p}
         self._tag_categories = dict(tag_categories or {})
-        self._matrices: OrderedDict[tuple[str, ...], Prepared] = OrderedDict()
+        self._matrices: LruCache[tuple[str, ...], Prepared] = LruCache(PREPARED_CACHE)
         # The item list scored last (a snapshot's articles): found by identity, without hashing.
         self._last: tuple[Sequence[ScoredItem], Prepared] | None = None
 
@@ -208,7 +209,6 @@ class TagProfileScorer:
         key = tuple(item.item_id for item in items)
         cached = self._matrices.get(key)
         if cached is not None:
-            self._matrices.move_to_end(key)
             if isinstance(items, tuple):
                 self._last = (items, cached)
             return cached
@@ -230,9 +230,7 @@ class TagProfileScorer:
             if vocabulary_id is not None:
                 to_column[vocabulary_id] = column
         prepared = (index, matrix, to_column)
-        self._matrices[key] = prepared
-        if len(self._matrices) > PREPARED_CACHE:
-            self._matrices.popitem(last=False)
+        self._matrices.put(key, prepared)
         if isinstance(items, tuple):  # immutable, so identity means the same items
             self._last = (items, prepared)
         return prepared
@@ -273,8 +271,7 @@ class AdRelevance:
         # resident -> {ad item -> relevance}, for the last `cache_size` residents seen; both
         # are immutable for this scorer's lifetime. Bounded by residents, not pairs: a worker's
         # memory stays flat however many ads are live.
-        self._cache: OrderedDict[str | None, dict[str, float]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: LruCache[str | None, dict[str, float]] = LruCache(cache_size)
 
     def of(self, audience: Audience, ads: Sequence[AdCandidate]) -> list[float] | None:
         if not audience.personalized or not self._reference:
@@ -282,9 +279,7 @@ class AdRelevance:
         resident = audience.recommender_id
         known = self._cache.get(resident)
         if known is None:
-            known = self._cache[resident] = {}
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            known = self._cache.put(resident, {})
         missing = [ad for ad in ads if ad.item_id not in known]
         if missing:
             items = [ad_item(ad) for ad in missing]
@@ -299,7 +294,7 @@ class AdRelevance:
         What `of` would compute on each resident's first feed, in bulk: one scoring pass for
         all of them. Returns how many residents were filled in (at most the cache's size).
         """
-        audiences = [a for a in audiences if a.personalized][-self._cache_size :]
+        audiences = [a for a in audiences if a.personalized][-self._cache.size :]
         items = list({ad.item_id: ad_item(ad) for ad in ads}.values())
         if not audiences or not items or not self._reference:
             return 0
@@ -314,9 +309,7 @@ class AdRelevance:
         for audience, row in zip(audiences, percentiles.tolist(), strict=True):
             known = dict(self._cache.get(audience.recommender_id) or {})
             known.update(zip(ids, row, strict=True))
-            self._cache[audience.recommender_id] = known  # replaced whole: readers see either
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._cache.put(audience.recommender_id, known)  # whole: readers see either
         return len(audiences)
 
     def _reference_scores(self, item: ScoredItem) -> list[float]:

@@ -1,4 +1,5 @@
-"""Hourly rollups per booking, placement and audience segment, from the raw events.
+"""Hourly rollups per booking, placement and audience segment, from the raw events; and each
+booking's eligible slots per hour (the one delivery measure's denominator, `measure.py`).
 
 Rolling an hour up is idempotent: counts are recomputed from the raw offers, impressions and
 clicks, so late events (a replayed spool) are picked up by rolling the hour again. The unit
@@ -18,7 +19,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketplace.delivery.events import hour_start
-from marketplace.delivery.models import AdClick, AdImpression, AdOffer, DeliveryRollup
+from marketplace.delivery.models import (
+    AdClick,
+    AdImpression,
+    AdOffer,
+    DeliveryRollup,
+    EligibleSlot,
+    EligibleSlotRollup,
+)
 from marketplace.models import Booking
 
 Key = tuple[int, int, str, str, str]  # booking, placement, age band, household, district
@@ -31,6 +39,27 @@ def roll_up_hour(session: Session, hour: datetime) -> int:
     """Recompute the rollup rows of the hour starting at `hour`; returns the rows touched."""
     start = hour_start(hour)
     end = start + timedelta(hours=1)
+    return _roll_up_eligible(session, start, end) + _roll_up_events(session, start, end)
+
+
+def _roll_up_eligible(session: Session, start: datetime, end: datetime) -> int:
+    """Each booking's eligible slots in [start, end), summed over workers and batches."""
+    rows = session.execute(
+        select(EligibleSlot.booking_id, Booking.placement_id, func.sum(EligibleSlot.slots))
+        .join(Booking, Booking.id == EligibleSlot.booking_id)
+        .where(EligibleSlot.hour_start >= start, EligibleSlot.hour_start < end)
+        .group_by(EligibleSlot.booking_id, Booking.placement_id)
+    ).tuples()
+    upserts = [
+        {"hour_start": start, "booking_id": int(b), "placement_id": int(p), "slots": int(n)}
+        for b, p, n in rows
+    ]
+    if upserts:
+        _upsert(session, EligibleSlotRollup, ("booking_id", "hour_start"), ("slots",), upserts)
+    return len(upserts)
+
+
+def _roll_up_events(session: Session, start: datetime, end: datetime) -> int:
     totals: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
     segment = (
         AdOffer.booking_id,
@@ -77,11 +106,17 @@ def roll_up_hour(session: Session, hour: datetime) -> int:
         }
         for key, counts in totals.items()
     ]
-    _upsert(session, upserts)
+    _upsert(session, DeliveryRollup, KEY_COLUMNS, COUNTS, upserts)
     return len(totals)
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+def _upsert(
+    session: Session,
+    model: type[DeliveryRollup] | type[EligibleSlotRollup],
+    keys: Sequence[str],
+    counts: Sequence[str],
+    rows: list[dict[str, Any]],
+) -> None:
     """INSERT … ON CONFLICT (the hour and segment) DO UPDATE the counts, on both backends.
 
     Several workers may roll up the same hour at once; the second one updates the counts the
@@ -89,10 +124,10 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     unique constraint. The unit price of an existing row is never changed.
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(DeliveryRollup)
+    statement = insert(model)
     statement = statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={name: statement.excluded[name] for name in COUNTS},
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in counts},
     )
     # The rows as executemany parameters, not a multi-row VALUES: a VALUES statement compiles
     # anew for every row count, and each worker's compiled-statement cache kept every one of
@@ -100,7 +135,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(statement, rows)
     # Rows this session had loaded now hold stale counts.
     for instance in list(session.identity_map.values()):
-        if isinstance(instance, DeliveryRollup):
+        if isinstance(instance, model):
             session.expire(instance)
 
 

@@ -6,25 +6,32 @@ the other workers' counts, shared_counts.py) every few seconds and swaps the res
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from marketplace.articles.services import PRIORITY_ORDER
 from marketplace.calendar import start_of_tokyo_day, tokyo_date, week_start
+from marketplace.delivery.house import HouseAdCard
+from marketplace.delivery.layout import HostLayout, lay_out
 from marketplace.delivery.relevance import ScoredItem, article_item
 from marketplace.delivery.types import AdCandidate, FeedArticle
-from marketplace.lifecycle import DELIVERABLE_STATUSES, CreativeStatus, PlacementKind
-from marketplace.models import Article, Booking, CreativeVersion, Placement, Shop
+from marketplace.flyers.links import click_target
+from marketplace.flyers.periods import shown_window
+from marketplace.house_ads.services import live_house_ads
+from marketplace.inventory.placements import placement_spot
+from marketplace.inventory.targeting import parse_targeting
+from marketplace.lifecycle import DELIVERABLE_STATUSES, BookingStatus, CreativeStatus
+from marketplace.models import Article, Booking, Creative, CreativeVersion, Placement, Shop
 from marketplace.switches import is_disaster_mode
-from marketplace.targeting import parse_targeting
 from marketplace.vocab import ArticlePriority, ShopStatus
 
 ARTICLE_POOL = 300
+OWED_NOT_SERVING = (BookingStatus.PAUSED, BookingStatus.IN_REVIEW)
 MAX_AD_TAGS = 8
 
 
@@ -32,11 +39,14 @@ MAX_AD_TAGS = 8
 class Snapshot:
     loaded_at: datetime
     disaster: bool
-    slots: dict[int, int]  # feed position -> placement id
+    slots: dict[int, int]  # feed position -> in-feed placement id
     candidates: dict[int, tuple[AdCandidate, ...]]  # placement id -> live bookings
-    landing_urls: dict[int, str]  # approved creative version -> its landing URL
+    # Approved creative version -> where its click leads (an https URL, or a plugin path).
+    landing_urls: dict[int, str]
     articles: tuple[FeedArticle, ...]  # live articles, non-personalized order
     tag_vocabulary: frozenset[str] = field(default_factory=frozenset)
+    side: tuple[int, ...] = ()  # the gadget column's placement ids, in order
+    house_ads: tuple[HouseAdCard, ...] = ()  # the city's live house ads, for unfilled slots
 
     @cached_property
     def articles_version(self) -> int:
@@ -72,32 +82,37 @@ ARTICLE_PROPERTIES = frozenset({"articles_version", "notices", "regular", "regul
 EMPTY = Snapshot(datetime.min, False, {}, {}, {}, ())
 
 
-def load_snapshot(session: Session, now: datetime, default_positions: Sequence[int]) -> Snapshot:
+def load_snapshot(session: Session, now: datetime, host: HostLayout) -> Snapshot:
     articles = _articles(session, now)
     vocabulary = frozenset(tag for a in articles for tag in a.tags)
-    placements = list(
-        session.scalars(
-            select(Placement).where(
-                Placement.active.is_(True), Placement.kind == PlacementKind.IN_FEED
-            )
-        )
-    )
-    slots = _slots(placements, default_positions)
+    placements = list(session.scalars(select(Placement).where(Placement.active.is_(True))))
+    layout = lay_out((placement_spot(p) for p in placements), host)
     shares = {p.id: p.shares_per_week for p in placements}
     today = tokyo_date(now)
     rows = session.execute(
-        select(Booking, Shop, CreativeVersion)
+        select(Booking, Shop, CreativeVersion, Creative.kind)
         .join(Shop, Shop.id == Booking.shop_id)
+        .join(Creative, Creative.id == Booking.creative_id)
         .join(CreativeVersion, CreativeVersion.creative_id == Booking.creative_id)
         .where(Booking.status.in_(DELIVERABLE_STATUSES))
-        .where(Booking.placement_id.in_(list(slots.values()) or [-1]))
+        .where(Booking.placement_id.in_(list(layout.served) or [-1]))
         .where(Booking.first_week <= week_start(today) + timedelta(days=7))
         .where(Booking.last_week >= week_start(today))
         .where(Shop.status == ShopStatus.APPROVED)
         .where(CreativeVersion.status == CreativeStatus.APPROVED)
+        # A flyer whose 掲載期間 has passed is not shown, whatever was booked.
+        .where(or_(CreativeVersion.shown_until.is_(None), CreativeVersion.shown_until >= today))
+        # The image's bytes are served by their own route; every refresh would load them.
+        .options(defer(CreativeVersion.image_data))
     ).all()
     candidates: dict[int, list[AdCandidate]] = {}
-    for booking, shop, version in rows:
+    for booking, shop, version, kind in rows:
+        starts_at = start_of_tokyo_day(booking.first_week)
+        ends_at = start_of_tokyo_day(booking.last_week + timedelta(days=7))
+        if version.shown_from is not None and version.shown_until is not None:
+            starts_at, ends_at = shown_window(
+                version.shown_from, version.shown_until, starts_at, ends_at
+            )
         candidate = AdCandidate(
             booking_id=booking.id,
             placement_id=booking.placement_id,
@@ -108,48 +123,85 @@ def load_snapshot(session: Session, now: datetime, default_positions: Sequence[i
             headline=version.headline,
             body=version.body,
             landing_url=version.landing_url,
-            image_url=None,
+            image_width=version.image_width,
+            image_height=version.image_height,
             tags=extract_tags(f"{version.headline} {version.body}", vocabulary),
             targeting=parse_targeting(booking.targeting),
             share=booking.shares / shares[booking.placement_id],
-            starts_at=start_of_tokyo_day(booking.first_week),
-            ends_at=start_of_tokyo_day(booking.last_week + timedelta(days=7)),
+            starts_at=starts_at,
+            ends_at=ends_at,
             unit_price_yen=booking.unit_price_yen,
+            kind=kind.value,
+            sale_from=version.sale_from,
+            sale_until=version.sale_until,
         )
         candidates.setdefault(booking.placement_id, []).append(candidate)
+    for candidate in _owed_not_serving(session, list(layout.served), today, shares):
+        candidates.setdefault(candidate.placement_id, []).append(candidate)
     # Clicks may arrive up to two hours after the offer, so every approved version keeps its URL.
     landing = {
-        int(version_id): str(url)
-        for version_id, url in session.execute(
-            select(CreativeVersion.id, CreativeVersion.landing_url).where(
-                CreativeVersion.status == CreativeStatus.APPROVED
+        int(version_id): click_target(kind, str(url), int(creative_id), int(shop_id))
+        for version_id, url, kind, creative_id, shop_id in session.execute(
+            select(
+                CreativeVersion.id,
+                CreativeVersion.landing_url,
+                Creative.kind,
+                Creative.id,
+                Creative.shop_id,
             )
+            .join(Creative, Creative.id == CreativeVersion.creative_id)
+            .where(CreativeVersion.status == CreativeStatus.APPROVED)
         ).tuples()
     }
     return Snapshot(
         loaded_at=now,
         disaster=is_disaster_mode(session),
-        slots=slots,
+        slots=layout.feed,
+        side=layout.side,
         candidates={p: tuple(sorted(c, key=lambda b: b.booking_id)) for p, c in candidates.items()},
         landing_urls=landing,
         articles=articles,
         tag_vocabulary=vocabulary,
+        house_ads=live_house_ads(session, now),
     )
 
 
-def _slots(placements: Iterable[Placement], default_positions: Sequence[int]) -> dict[int, int]:
-    """Feed position -> placement. Placements without a position take the configured ones."""
-    slots: dict[int, int] = {}
-    unpositioned = []
-    for placement in sorted(placements, key=lambda p: p.id):
-        if placement.feed_position and placement.feed_position not in slots:
-            slots[placement.feed_position] = placement.id
-        elif not placement.feed_position:
-            unpositioned.append(placement.id)
-    free = [p for p in default_positions if p not in slots]
-    for position, placement_id in zip(free, unpositioned, strict=False):
-        slots[position] = placement_id
-    return slots
+def _owed_not_serving(
+    session: Session, placements: list[int], today: date, shares: dict[int, int]
+) -> list[AdCandidate]:
+    """Bookings in their weeks that may not be shown now (paused by staff, creative awaiting
+    review): never shown, but their eligible slots are counted, so they are owed them and catch
+    up once they serve again (docs/delivery.md, "What a booking gets")."""
+    rows = session.execute(
+        select(Booking, Shop)
+        .join(Shop, Shop.id == Booking.shop_id)
+        .where(Booking.status.in_(OWED_NOT_SERVING))
+        .where(Booking.placement_id.in_(placements or [-1]))
+        .where(Booking.first_week <= week_start(today) + timedelta(days=7))
+        .where(Booking.last_week >= week_start(today))
+        .where(Shop.status == ShopStatus.APPROVED)
+    ).all()
+    return [
+        AdCandidate(
+            booking_id=booking.id,
+            placement_id=booking.placement_id,
+            shop_id=shop.id,
+            shop_name=shop.business_name,
+            shop_category=shop.category,
+            creative_version_id=0,
+            headline="",
+            body="",
+            landing_url="",
+            tags=(),
+            targeting=parse_targeting(booking.targeting),
+            share=booking.shares / shares[booking.placement_id],
+            starts_at=start_of_tokyo_day(booking.first_week),
+            ends_at=start_of_tokyo_day(booking.last_week + timedelta(days=7)),
+            unit_price_yen=booking.unit_price_yen,
+            serving=False,
+        )
+        for booking, shop in rows
+    ]
 
 
 def _articles(session: Session, now: datetime) -> tuple[FeedArticle, ...]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
-from marketplace.targeting import Targeting
+from marketplace.inventory.targeting import Targeting
+from marketplace.training.frames import article_item_id
 from marketplace.vocab import ArticlePriority
 
 
@@ -86,13 +87,21 @@ class AdCandidate:
     headline: str
     body: str
     landing_url: str
-    image_url: str | None
     tags: tuple[str, ...]
     targeting: Targeting
     share: float  # fraction of the placement's impressions bought, 0 < share <= 1
     starts_at: datetime
     ends_at: datetime
     unit_price_yen: int  # price per share per week in force, tax included
+    # The approved version's image (served at /creative-images/{version}); 0 when it has none.
+    image_width: int = 0
+    image_height: int = 0
+    kind: str = "ad"  # CreativeKind's value: "ad" or "flyer"
+    sale_from: date | None = None  # a flyer's 特売期間, when it has one
+    sale_until: date | None = None
+    # False for a booking in its live hours that may not be shown now (paused by staff, its
+    # creative awaiting review): its eligible slots are still counted, so it is owed them.
+    serving: bool = True
 
     def live_at(self, moment: datetime) -> bool:
         return self.starts_at <= moment < self.ends_at
@@ -124,4 +133,4 @@ class FeedArticle:
 
     @property
     def item_id(self) -> str:
-        return f"article:{self.article_id}"
+        return article_item_id(self.article_id)

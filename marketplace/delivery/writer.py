@@ -35,7 +35,13 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from marketplace.delivery.events import Batch, Event, new_id
-from marketplace.delivery.models import AdClick, AdImpression, AdOffer, SlotOpportunity
+from marketplace.delivery.models import (
+    AdClick,
+    AdImpression,
+    AdOffer,
+    EligibleSlot,
+    SlotOpportunity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,13 @@ SPOOL_NAME = "delivery-events.jsonl"
 
 # Called between the inserts of a batch; tests use it to fail a writer half way through.
 FaultHook = Callable[[str], None]
+# Told how many events went where ("written", "spooled", "replayed"), e.g. to count them for
+# monitoring; called on the writer's thread (or the caller's, for stop and replay_spool).
+StoredHook = Callable[[str, int], None]
+
+
+def _not_counted(where: str, events: int) -> None:
+    return None
 
 
 @dataclass
@@ -65,6 +78,7 @@ class EventWriter:
         flush_interval: float = 0.5,
         retry_interval: float = 2.0,
         fault_hook: FaultHook | None = None,
+        stored: StoredHook = _not_counted,
     ) -> None:
         self.engine = engine
         self.worker_id = worker_id or new_id()
@@ -73,6 +87,7 @@ class EventWriter:
         self.flush_interval = flush_interval
         self.retry_interval = retry_interval
         self.fault_hook = fault_hook
+        self.stored = stored
         self.stats = WriterStats()
         self._queue: deque[Event] = deque()
         self._wake = threading.Event()
@@ -124,6 +139,16 @@ class EventWriter:
                 return True
         return False
 
+    def write_queued(self) -> int:
+        """Write what is queued now, in the caller's thread (a simulation that keeps its own
+        clock uses this instead of `start`); returns the events handled."""
+        handled = 0
+        for _ in range(self.batches_queued()):
+            batch = Batch.of(self.worker_id, self._take())
+            handled += len(batch)
+            self._handle(batch)
+        return handled
+
     def _run(self) -> None:
         while True:
             if not self._stopping.is_set():
@@ -161,6 +186,7 @@ class EventWriter:
             self.write(batch)
             self.stats.written += len(batch)
             self.stats.batches += 1
+            self.stored("written", len(batch))
         except Exception as exc:
             self.stats.failures += 1
             log.warning("delivery batch %s not written (%s); spooling", batch.batch_id, exc)
@@ -199,6 +225,11 @@ class EventWriter:
             ]
             self._insert(connection, SlotOpportunity.__table__, OPPORTUNITY_COLUMNS, opportunities)
             self._fault("opportunities")
+            eligible = [
+                (batch.batch_id, booking, time_value(hour), batch.worker_id, slots)
+                for (booking, hour), slots in batch.eligible.items()
+            ]
+            self._insert(connection, EligibleSlot.__table__, ELIGIBLE_COLUMNS, eligible)
 
     def _fault(self, stage: str) -> None:
         if self.fault_hook is not None:
@@ -243,6 +274,7 @@ class EventWriter:
                 spool.flush()
                 os.fsync(spool.fileno())
         self.stats.spooled += len(batch)
+        self.stored("spooled", len(batch))
 
     def replay_spool(self, force: bool = False) -> int:
         """Write spooled batches back, oldest first; returns how many batches were replayed.
@@ -274,6 +306,7 @@ class EventWriter:
                         continue
                     self.write(batch)
                     self.stats.replayed += len(batch)
+                    self.stored("replayed", len(batch))
                     replayed += 1
             except Exception as exc:
                 log.warning("spool replay paused (%s); retrying later", exc)
@@ -306,6 +339,7 @@ _offer_values = attrgetter("offer_id", *OFFER_COLUMNS[1:])
 TRACKED_COLUMNS = ("offer_id", "booking_id", "occurred_at", "valid", "invalid_reason", "ip_prefix")
 _tracked_values = attrgetter(*TRACKED_COLUMNS)
 OPPORTUNITY_COLUMNS = ("batch_id", "placement_id", "hour_start", "worker_id", "slots")
+ELIGIBLE_COLUMNS = ("batch_id", "booking_id", "hour_start", "worker_id", "slots")
 
 
 # Rows per INSERT, largest first: a batch of any size in a few statements of a few shapes,

@@ -9,6 +9,7 @@ from sqlalchemy import Enum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import UTCDateTime, utcnow
+from marketplace.personal_data import resident_column
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
@@ -25,7 +26,14 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
 
 
 class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # Described for the residents' data inventory; other tables' inventories ignore it.
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False, info=resident_column("記録した日時")
+    )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+        UTCDateTime(),
+        default=utcnow,
+        onupdate=utcnow,
+        nullable=False,
+        info=resident_column("最後に更新した日時"),
     )

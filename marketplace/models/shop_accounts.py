@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigIntId, UTCDateTime, utcnow
@@ -24,6 +24,11 @@ class ShopUser(Timestamps, Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Every signed-in session carries the version it started under; raising it (logout, a new
+    # password, suspension, closing) ends all of them at once (portal_plugin.security.sessions).
+    session_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
 
     __table_args__ = (Index("ix_shop_users_shop_id", "shop_id"),)
 

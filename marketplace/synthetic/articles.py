@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from marketplace.synthetic.affinity import CATEGORIES
-from marketplace.synthetic.text import CATEGORY_TAGS, SUMMARY_PATTERNS, TITLE_PATTERNS
+from marketplace.synthetic.notices import notice_text
+from marketplace.synthetic.text import CATEGORY_TAGS
 
 CATEGORY_SHARES: dict[str, float] = {
     "子育て": 0.10,
@@ -33,6 +35,9 @@ URGENT_CATEGORIES = ("防災", "除雪")
 BACKLOG_DAYS = 30  # articles published this long before the window still draw some views
 CROSS_TAG_RATE = 0.1
 URL_BASE = "https://www.city.aizuwakamatsu.fukushima.jp/docs"
+# Two draws per article that once picked word patterns; still drawn (and now seeding each
+# article's wording) so that every draw after them, and so the whole city, stays the same.
+TEXT_DRAWS = (8, 4)
 
 
 def all_tags() -> tuple[str, ...]:
@@ -85,13 +90,13 @@ def generate_articles(
     n_tags = rng.choice([1, 2, 3], size=n, p=[0.3, 0.45, 0.25])
     cross = rng.random(n) < CROSS_TAG_RATE
     other_cat = rng.integers(0, len(CATEGORIES), size=n)
-    title_pick = rng.integers(0, len(TITLE_PATTERNS), size=n)
-    summary_pick = rng.integers(0, len(SUMMARY_PATTERNS), size=n)
+    title_pick = rng.integers(0, TEXT_DRAWS[0], size=n)
+    summary_pick = rng.integers(0, TEXT_DRAWS[1], size=n)
+    published_days = pd.to_datetime(published_ns, utc=True).tz_convert("Asia/Tokyo").date
     names = all_tags()
     tag_idx: list[list[int]] = []
     titles: list[str] = []
     summaries: list[str] = []
-    marks = {"normal": "", "important": "【重要】", "urgent": "【緊急】"}
     for i in range(n):  # a few thousand rows: a plain loop keeps the text logic readable
         c = int(category_idx[i])
         own = rng.choice(len(tags_by_cat[c]), size=int(n_tags[i]), replace=False)
@@ -102,13 +107,12 @@ def generate_articles(
             if extra not in picked:
                 picked.append(extra)
         tag_idx.append(picked)
-        category = CATEGORIES[c]
-        head, tail = names[picked[0]], names[picked[-1]]
-        title = TITLE_PATTERNS[title_pick[i]].format(tag=head, category=category)
-        titles.append(marks[priority[i]] + title)
-        summaries.append(
-            SUMMARY_PATTERNS[summary_pick[i]].format(tag=head, tag2=tail, category=category)
+        words = random.Random(f"{i}:{title_pick[i]}:{summary_pick[i]}:{published_ns[i]}")
+        title, summary = notice_text(
+            words, CATEGORIES[c], names[picked[0]], priority[i], published_days[i]
         )
+        titles.append(title)
+        summaries.append(summary)
 
     interest = np.array(
         [INTEREST_DAYS.get(CATEGORIES[c], DEFAULT_INTEREST_DAYS) for c in category_idx]

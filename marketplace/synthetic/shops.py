@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marketplace.invoice_number import make_invoice_registration_number
+from marketplace.accounts.registration_number import make_invoice_registration_number
 from marketplace.synthetic.affinity import DISTRICT_KEYS, DISTRICT_WEIGHTS
 from marketplace.synthetic.text import (
     BRANCH_SUFFIXES,

@@ -1,4 +1,4 @@
-"""Japanese wording for synthetic articles and shops: tags, title patterns and name parts."""
+"""Japanese wording for synthetic articles and shops: tags and name parts (notices.py words\nthe articles)."""
 
 from __future__ import annotations
 
@@ -23,24 +23,6 @@ CATEGORY_TAGS: Final[dict[str, tuple[str, ...]]] = {
     "スポーツ・文化": ("図書館", "美術館", "体育館", "マラソン", "会津若松市民文化祭",
                        "スポーツ教室", "生涯学習"),
 }  # fmt: skip
-
-TITLE_PATTERNS: Final[tuple[str, ...]] = (
-    "{tag}のお知らせ",
-    "【{category}】{tag}について",
-    "{tag}の受付を開始しました",
-    "{tag}のご案内",
-    "{tag}に関する大切なお知らせ",
-    "{tag}を実施します",
-    "{tag}の日程が決まりました",
-    "{tag}についてのよくある質問",
-)
-
-SUMMARY_PATTERNS: Final[tuple[str, ...]] = (
-    "{tag}に関する{category}の情報です。対象となる方や申込方法は本文をご覧ください。",
-    "市では{tag}を行います。詳しい日時と場所は本文でご確認ください。",
-    "{tag}について、よくいただくご質問と回答をまとめました。",
-    "{tag}の内容が一部変わります。{tag2}とあわせてご確認ください。",
-)
 
 # (kanji, katakana) pairs, so that every shop name has a matching full-width kana reading.
 PLACE_PARTS: Final[tuple[tuple[str, str], ...]] = (

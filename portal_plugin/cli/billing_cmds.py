@@ -18,13 +18,12 @@ from billing.errors import BillingError
 from billing.make_goods import run_make_goods
 from billing.recognition import recognise_revenue
 from billing.rendering import invoice_documents, render_pdfs
-from billing.stripe_adapter import StripeGateway
 from billing.webhooks import reconcile as reconcile_events
 from marketplace.calendar import tokyo_date
 from marketplace.db import make_engine, make_session_factory, utcnow
 from portal_plugin.billing_setup import billing_config, stripe_provider
-from portal_plugin.cli.common import database_session, fail, settings_or_exit
-from portal_plugin.settings import Settings
+from portal_plugin.cli.common import database_session, fail, job_environment, settings_or_exit
+from portal_plugin.worker import jobs
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -75,15 +74,11 @@ def reconcile(
 @app.command("cancellations")
 def cancellations() -> None:
     """Credit and refund bookings cancelled in the marketplace since the last run."""
-    settings = settings_or_exit()
     try:
-        with database_session(settings) as session:
-            handled = process_cancellations(
-                session, billing_config(settings), gateway=_gateway(settings)
-            )
+        with job_environment(settings_or_exit()) as env:
+            typer.echo(jobs.cancellations(env))
     except BillingError as exc:
         fail(str(exc))
-    typer.echo(f"{handled} cancellations handled")
 
 
 @app.command("make-goods")
@@ -101,8 +96,9 @@ def make_goods(
                 session,
                 billing_config(settings),
                 through=day,
-                gateway=_gateway(settings),
+                gateway=jobs.stripe_gateway(settings),
                 today=tokyo_date(utcnow()),
+                cap=settings.delivery_frequency_cap,
             )
             for result in done:
                 delivered = result.share_delivered
@@ -127,11 +123,9 @@ def recognise(
     through: str = typer.Option("", "--through", help="YYYY-MM-DD (default: today in Tokyo)."),
 ) -> None:
     """Recognise ad revenue straight-line up to a day (idempotent)."""
-    settings = settings_or_exit()
     day = _parse_day(through)
-    with database_session(settings) as session:
-        result = recognise_revenue(session, day)
-    typer.echo(f"recognised ¥{result.amount:,} in {result.transactions} transactions through {day}")
+    with job_environment(settings_or_exit()) as env:
+        typer.echo(jobs.recognise(env, day))
 
 
 @app.command("month-end")
@@ -146,7 +140,7 @@ def month_end(
     try:
         with database_session(settings) as session:
             cancelled = process_cancellations(
-                session, config, gateway=_gateway(settings), today=day
+                session, config, gateway=jobs.stripe_gateway(settings), today=day
             )
             result = run_month_end(session, config, day)
             recognised = recognise_revenue(session, day)
@@ -163,11 +157,6 @@ def month_end(
         f"{len(result.invoices)} invoices issued for {result.bookings_seen} bookings; "
         f"{cancelled} cancellations handled; ¥{recognised.amount:,} revenue recognised"
     )
-
-
-def _gateway(settings: Settings) -> StripeGateway | None:
-    provider = stripe_provider(settings)
-    return provider.gateway if provider else None
 
 
 def _parse_day(raw: str) -> date:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import make_engine, make_session_factory
 from portal_plugin.settings import Settings, SettingsError, load_settings
+from portal_plugin.worker.jobs import JobEnv
 
 err_console = Console(stderr=True)
 
@@ -36,6 +37,18 @@ def database_session(settings: Settings) -> Iterator[Session]:
     try:
         with make_session_factory(engine).begin() as session:
             yield session
+    except OperationalError as exc:
+        fail(f"cannot use the database at DATABASE_URL: {str(exc.orig).strip().splitlines()[0]}")
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def job_environment(settings: Settings) -> Iterator[JobEnv]:
+    """A database for a periodic job (which opens its own transactions) or the worker."""
+    engine = make_engine(settings.database_url)
+    try:
+        yield JobEnv(settings, engine, make_session_factory(engine))
     except OperationalError as exc:
         fail(f"cannot use the database at DATABASE_URL: {str(exc.orig).strip().splitlines()[0]}")
     finally:

@@ -8,10 +8,12 @@ import typer
 
 from portal_plugin.cli import (
     articles_cmds,
+    backup_cmds,
     billing_cmds,
     db_cmds,
     identity_cmds,
     marketplace_cmds,
+    model_refresh,
     privacy_cmds,
     recommender_cmds,
     report_cmds,
@@ -19,6 +21,7 @@ from portal_plugin.cli import (
     serve_cmds,
     simulate_cmds,
     staff_cmds,
+    worker_cmds,
 )
 
 app = typer.Typer(
@@ -38,12 +41,16 @@ app.add_typer(simulate_cmds.app, name="simulate", help="Simulations on a synthet
 app.add_typer(marketplace_cmds.app, name="marketplace", help="Ad marketplace jobs and set-up.")
 app.command("seed")(seed_cmds.seed)
 app.command("serve")(serve_cmds.serve)
+app.command("worker")(worker_cmds.worker)
+app.command("backup")(backup_cmds.backup_command)
+app.command("restore")(backup_cmds.restore_command)
 app.command("resident-token")(identity_cmds.resident_token)
 app.add_typer(
     recommender_cmds.recommender_app, name="recommender", help="Benchmark the recommender."
 )
 app.add_typer(recommender_cmds.models_app, name="models", help="Recommender model versions.")
 app.command("train")(recommender_cmds.train_command)
+app.command("refresh-model")(model_refresh.refresh_model_command)
 
 
 def main() -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from marketplace.booking_controls import advance_schedule, expire_hold, expired_hold_ids
-from marketplace.db import make_engine, make_session_factory
-from marketplace.demo_seed import seed_inventory
 from marketplace.switches import is_disaster_mode
-from portal_plugin.cli.common import database_session, settings_or_exit
+from portal_plugin.cli.common import database_session, job_environment, settings_or_exit
+from portal_plugin.demo.inventory import seed_inventory
+from portal_plugin.worker import jobs
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -16,29 +15,15 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("expire-holds")
 def expire_holds() -> None:
     """Mark lapsed holds expired (their shares are already free for new bookings)."""
-    settings = settings_or_exit()
-    with database_session(settings) as session:
-        candidates = expired_hold_ids(session)
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    expired = 0
-    try:
-        # One transaction per booking: each locks one booking and its weeks, in order.
-        for booking_id in candidates:
-            with factory.begin() as session:
-                expired += expire_hold(session, booking_id)
-    finally:
-        engine.dispose()
-    typer.echo(f"expired {expired} hold(s)")
+    with job_environment(settings_or_exit()) as env:
+        typer.echo(jobs.expire_holds(env))
 
 
 @app.command("advance-schedule")
 def advance() -> None:
-    """Move bookings to live or completed by today's date in Asia/Tokyo (run daily)."""
-    settings = settings_or_exit()
-    with database_session(settings) as session:
-        changed = advance_schedule(session)
-    typer.echo(f"{changed} booking(s) changed status")
+    """Move bookings to live or completed by today's date in Asia/Tokyo (the worker: 5 min)."""
+    with job_environment(settings_or_exit()) as env:
+        typer.echo(jobs.advance_schedule(env))
 
 
 @app.command("seed-inventory")

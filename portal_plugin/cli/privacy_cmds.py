@@ -1,13 +1,25 @@
-"""`portal-marketplace privacy forget RESIDENT_ID` and `privacy purge` (raw-event retention)."""
+"""`portal-marketplace privacy forget RESIDENT_ID`, `privacy purge` (raw-event retention) and
+`privacy inventory` (the residents' data inventory for the review board)."""
 
 from __future__ import annotations
+
+import json
+from enum import StrEnum
 
 import typer
 
 from analytics.errors import AnalyticsError
-from analytics.retention import forget_resident, purge_raw_events
+from analytics.retention import forget_resident
 from marketplace.db import utcnow
-from portal_plugin.cli.common import database_session, fail, settings_or_exit
+from portal_plugin.cli.common import database_session, fail, job_environment, settings_or_exit
+from portal_plugin.privacy_inventory import (
+    InventoryIncomplete,
+    as_json,
+    as_markdown,
+    build_inventory,
+)
+from portal_plugin.schema import metadata
+from portal_plugin.worker import jobs
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,7 +43,7 @@ def forget(
     typer.echo(
         f"forgot resident {resident_id}: {result.interactions_deleted} interactions and "
         f"{result.ad_events_deleted} ad events deleted, {result.ad_events_unlinked} recent ad "
-        "events unlinked (anonymous until purged)"
+        f"events unlinked (anonymous until purged), {result.choices_deleted} ad choices deleted"
     )
 
 
@@ -42,23 +54,34 @@ def purge(
     ),
 ) -> None:
     """Delete raw events older than the retention period, after they are rolled up."""
-    settings = settings_or_exit()
-    with database_session(settings) as session:
-        result = purge_raw_events(session, utcnow(), months or settings.raw_event_retention_months)
-    typer.echo(
-        f"deleted events before {result.cutoff.isoformat()}: {result.offers} offers, "
-        f"{result.impressions} impressions, {result.clicks} clicks, "
-        f"{result.opportunities} slot counts, {result.interactions} interactions "
-        f"({result.snapshots} bookings' audience reach saved first)"
-    )
+    with job_environment(settings_or_exit()) as env:
+        typer.echo(jobs.purge(env, months))
 
 
 @app.command("refresh-reach")
 def refresh_reach() -> None:
     """Save audience-reach snapshots of bookings delivered in the last day (run every few minutes)."""
-    from analytics.audience import refresh_live_bookings
+    with job_environment(settings_or_exit()) as env:
+        typer.echo(jobs.refresh_reach(env))
 
-    settings = settings_or_exit()
-    with database_session(settings) as session:
-        count = refresh_live_bookings(session, utcnow())
-    typer.echo(f"saved the audience reach of {count} bookings")
+
+class InventoryFormat(StrEnum):
+    MD = "md"
+    JSON = "json"
+
+
+@app.command("inventory")
+def inventory(
+    output: InventoryFormat = typer.Option(
+        InventoryFormat.MD, "--format", help="md (for the review board) or json."
+    ),
+) -> None:
+    """Every table and column of residents' data: purpose, basis, retention, readers, transfers."""
+    try:
+        built = build_inventory(metadata, settings_or_exit())
+    except InventoryIncomplete as exc:
+        fail(f"residents' data the inventory cannot describe: {exc}")
+    if output is InventoryFormat.JSON:
+        typer.echo(json.dumps(as_json(built), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(as_markdown(built))

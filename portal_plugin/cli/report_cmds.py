@@ -20,7 +20,7 @@ from analytics.offset import OffsetReport, services_table
 from portal_plugin.cli.common import database_session, fail, settings_or_exit
 
 if TYPE_CHECKING:
-    from analytics.demo_history import HistorySummary
+    from portal_plugin.demo.history import HistorySummary
     from portal_plugin.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -116,10 +116,10 @@ def run_demo_history(
     settings: Settings, *, years: int = 2, shops: int = 40, seed: int = 0
 ) -> HistorySummary:
     """Seed the demo's booking history in one transaction; raises BillingError (e.g. no issuer)."""
-    from analytics.demo_history import seed_history
     from marketplace.calendar import tokyo_date
     from marketplace.db import utcnow
     from portal_plugin.billing_setup import billing_config
+    from portal_plugin.demo.history import seed_history
 
     with database_session(settings) as session:
         return seed_history(

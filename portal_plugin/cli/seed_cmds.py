@@ -22,16 +22,22 @@ def seed(
 ) -> None:
     """Seed a synthetic Aizu-scale city (residents, articles, shops, events)."""
     # Imported here so that other commands do not pay for numpy/pandas start-up.
-    from marketplace.delivery.demo import seed_demo_campaigns
-    from marketplace.demo_seed import seed_inventory
-    from marketplace.seeding import database_is_seeded, load_city
     from marketplace.synthetic import generate_city
+    from marketplace.synthetic.loader import database_is_seeded, load_city
+    from portal_plugin.demo.accounts import seed_demo_accounts
+    from portal_plugin.demo.campaigns import seed_demo_campaigns
+    from portal_plugin.demo.flyers import seed_demo_flyers
+    from portal_plugin.demo.house_ads import seed_house_ads
+    from portal_plugin.demo.inventory import seed_inventory
 
     settings = settings_or_exit()
     started = time.perf_counter()
     with database_session(settings) as session:
         seed_inventory(session)  # idempotent: the demo ad placements
+        seed_house_ads(session)  # idempotent: the city's own ads for unsold slots
         seed_demo_campaigns(session)  # idempotent: demo bookings, once shops exist
+        seed_demo_flyers(session)  # idempotent: demo flyers and shop pages
+        seed_demo_accounts(session)  # idempotent: the README's demo staff and shop accounts
         if database_is_seeded(session):
             typer.echo("the database already holds a city; nothing was seeded (reusing it)")
             return
@@ -56,6 +62,8 @@ def seed(
         with database_session(settings) as session:
             summary = load_city(session, city, progress=report)
             seed_demo_campaigns(session)
+            seed_demo_flyers(session)
+            seed_demo_accounts(session)
     _seed_history(settings)
     typer.echo(
         f"seeded {summary.residents:,} residents, {summary.articles:,} articles, {summary.shops:,} shops "
@@ -73,8 +81,8 @@ def _seed_history(settings: Settings) -> None:
         history = run_demo_history(settings)
     except IssuerNotConfigured:
         typer.echo(
-            "skipped the booking history: set INVOICE_ISSUER_NAME and "
-            "INVOICE_ISSUER_REGISTRATION_NUMBER to issue demo invoices"
+            "skipped the booking history: set INVOICE_ISSUER_NAME, "
+            "INVOICE_ISSUER_REGISTRATION_NUMBER and INVOICE_BANK_ACCOUNT to issue demo invoices"
         )
         return
     typer.echo(describe_history(history))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from marketplace.passwords import WeakPassword
-from marketplace.staff import InvalidEmail, StaffAlreadyExists, create_staff
+from marketplace.accounts.passwords import WeakPassword
+from marketplace.accounts.staff import InvalidEmail, StaffAlreadyExists, create_staff
 from marketplace.vocab import StaffRole
 from portal_plugin.cli.common import database_session, fail, settings_or_exit
 

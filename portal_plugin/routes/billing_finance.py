@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -11,32 +10,30 @@ from starlette.routing import Route
 
 from billing import bank_import, refunds
 from billing.errors import BillingError
-from billing.models import BankTransaction, Invoice, Payment, Refund, RefundStatus
-from billing.payments import invoice_position
+from billing.models import Invoice, RefundStatus
 from billing.rendering import PRINT_CSS, invoice_body_html, invoice_pdf, invoice_view
-from billing.reports import aging
+from billing.reports import (
+    aging,
+    invoice_by_number,
+    recent_bank_transactions,
+    recent_invoices,
+    recent_refunds,
+)
 from marketplace.calendar import tokyo_date
 from marketplace.db import utcnow
 from marketplace.vocab import StaffRole
 from portal_plugin.auth import require_staff
 from portal_plugin.billing_setup import billing_config
 from portal_plugin.context import context
+from portal_plugin.errors import localize
 from portal_plugin.web import plugin_path, render
 
 MAX_CSV_BYTES = 2_000_000
 
 
-def _invoice_rows(session: Session) -> list[dict[str, object]]:
-    invoices = session.execute(select(Invoice).order_by(Invoice.id.desc()).limit(500)).scalars()
-    return [
-        {"invoice": inv, "position": invoice_position(session, inv.original_invoice_id or inv.id)}
-        for inv in invoices
-    ]
-
-
 @require_staff(StaffRole.FINANCE)
 async def invoices_page(request: Request) -> Response:
-    rows = await context(request).in_transaction(_invoice_rows)
+    rows = await context(request).in_transaction(recent_invoices)
     return render(request, "billing/finance_invoices.html", {"rows": rows})
 
 
@@ -46,9 +43,7 @@ async def _load_invoice(request: Request) -> tuple[Invoice, object]:
     number = request.path_params["number"]
 
     def load(session: Session) -> tuple[Invoice, object]:
-        invoice = session.execute(
-            select(Invoice).where(Invoice.number == number)
-        ).scalar_one_or_none()
+        invoice = invoice_by_number(session, number)
         if invoice is None:
             raise HTTPException(404)
         return invoice, invoice_view(session, config, invoice)
@@ -91,11 +86,7 @@ async def aging_page(request: Request) -> Response:
 def _bank_state(session: Session) -> dict[str, object]:
     return {
         "queue": bank_import.review_queue(session),
-        "recent": session.execute(
-            select(BankTransaction).order_by(BankTransaction.id.desc()).limit(50)
-        )
-        .scalars()
-        .all(),
+        "recent": recent_bank_transactions(session),
     }
 
 
@@ -134,7 +125,7 @@ async def bank_upload(request: Request) -> Response:
                 f"{result.review}件を確認待ちにしました"
             )
         except BillingError as exc:
-            message, status = str(exc), 400
+            message, status = localize(exc), 400
     state = await ctx.in_transaction(_bank_state)
     return render(request, "billing/bank.html", {**state, "message": message}, status_code=status)
 
@@ -156,25 +147,15 @@ async def bank_resolve(request: Request) -> Response:
             raise BillingError("操作を選んでください")
     except BillingError as exc:
         state = await ctx.in_transaction(_bank_state)
-        return render(request, "billing/bank.html", {**state, "message": str(exc)}, status_code=400)
+        return render(
+            request, "billing/bank.html", {**state, "message": localize(exc)}, status_code=400
+        )
     return RedirectResponse(plugin_path(request, "billing_bank"), status_code=303)
-
-
-def _refund_rows(session: Session) -> list[tuple[Refund, Payment]]:
-    return [
-        (refund, payment)
-        for refund, payment in session.execute(
-            select(Refund, Payment)
-            .join(Payment, Payment.id == Refund.payment_id)
-            .order_by(Refund.id.desc())
-            .limit(200)
-        ).tuples()
-    ]
 
 
 @require_staff(StaffRole.FINANCE)
 async def refunds_page(request: Request) -> Response:
-    rows = await context(request).in_transaction(_refund_rows)
+    rows = await context(request).in_transaction(recent_refunds)
     return render(
         request,
         "billing/refunds.html",
@@ -189,11 +170,11 @@ async def refund_paid_out(request: Request) -> Response:
     try:
         await ctx.in_transaction(refunds.mark_paid_out, refund_id, tokyo_date(utcnow()))
     except BillingError as exc:
-        rows = await ctx.in_transaction(_refund_rows)
+        rows = await ctx.in_transaction(recent_refunds)
         return render(
             request,
             "billing/refunds.html",
-            {"rows": rows, "message": str(exc), "PENDING_PAYOUT": RefundStatus.PENDING_PAYOUT},
+            {"rows": rows, "message": localize(exc), "PENDING_PAYOUT": RefundStatus.PENDING_PAYOUT},
             status_code=400,
         )
     return RedirectResponse(plugin_path(request, "billing_refunds"), status_code=303)

@@ -10,24 +10,20 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from billing.bookings import accept_invoice
-from billing.errors import (
-    BillingError,
-    InvoiceNotFound,
-    PaymentProviderUnavailable,
-)
+from billing.errors import IssuerNotConfigured, PaymentNotAllowed
 from billing.models import Invoice, Payment, PaymentMethod, PaymentStatus
+from billing.payments import card_payment
 from billing.providers.base import PaymentStart
 from billing.rendering import invoice_body_html, invoice_pdf
 from billing.shop_views import shop_billing, shop_invoice
-from marketplace.bookings import shop_booking
-from marketplace.errors import MarketplaceError
+from marketplace.bookings.services import shop_booking
 from portal_plugin.auth import require_shop
-from portal_plugin.billing_setup import billing_config, provider_for
+from portal_plugin.billing_setup import billing_config, invoicing_unavailable, provider_for
 from portal_plugin.context import context
-from portal_plugin.marketplace_web import localize, path_id, shop_of, status_code
+from portal_plugin.marketplace_web import path_id, shop_of
 from portal_plugin.routes.billing_finance import pdf_response
 from portal_plugin.security.headers import CONTENT_SECURITY_POLICY
-from portal_plugin.web import json_error, render
+from portal_plugin.web import render
 
 # Only the card page loosens the policy, and only for Stripe's own origins.
 STRIPE_CSP = (
@@ -66,10 +62,7 @@ async def _own_invoice(request: Request) -> tuple[Invoice, Any]:
 
 @require_shop
 async def invoice_page(request: Request) -> Response:
-    try:
-        invoice, view = await _own_invoice(request)
-    except InvoiceNotFound as exc:
-        return _message(request, str(exc), 404)
+    invoice, view = await _own_invoice(request)
     prefix = request.scope.get("root_path", "")
     online = provider_for(context(request)) is not None
     return render(
@@ -88,10 +81,7 @@ async def invoice_page(request: Request) -> Response:
 
 @require_shop
 async def invoice_pdf_download(request: Request) -> Response:
-    try:
-        invoice, view = await _own_invoice(request)
-    except InvoiceNotFound as exc:
-        return _message(request, str(exc), 404)
+    invoice, view = await _own_invoice(request)
     return pdf_response(invoice, invoice_pdf(view))
 
 
@@ -101,7 +91,7 @@ def _pay_invoice(
     invoice, _ = shop_invoice(session, billing_config(ctx.settings), shop_id, number)
     provider = provider_for(ctx)
     if provider is None:
-        raise BillingError("オンライン決済は現在ご利用いただけません")
+        raise PaymentNotAllowed("オンライン決済は現在ご利用いただけません")
     return provider.start_invoice_payment(session, invoice, method)
 
 
@@ -112,12 +102,9 @@ async def pay_invoice(request: Request) -> Response:
     method = INVOICE_METHODS.get(str(form.get("method", "")))
     if method is None or method is PaymentMethod.BANK_TRANSFER:
         return _message(request, "お支払方法を選んでください", 400)
-    try:
-        start = await ctx.in_transaction(
-            _pay_invoice, ctx, shop_of(request).shop_id, request.path_params["number"], method
-        )
-    except BillingError as exc:
-        return _message(request, str(exc), 400 if not isinstance(exc, InvoiceNotFound) else 404)
+    start = await ctx.in_transaction(
+        _pay_invoice, ctx, shop_of(request).shop_id, request.path_params["number"], method
+    )
     return render(
         request,
         "billing/shop_message.html",
@@ -132,10 +119,7 @@ def _pay_view(session: Session, shop_id: int, booking_id: int) -> Any:
 @require_shop
 async def pay_page(request: Request) -> Response:
     ctx = context(request)
-    try:
-        booking = await ctx.in_transaction(_pay_view, shop_of(request).shop_id, path_id(request))
-    except MarketplaceError as exc:
-        return _message(request, localize(exc), status_code(exc))
+    booking = await ctx.in_transaction(_pay_view, shop_of(request).shop_id, path_id(request))
     publishable = ctx.settings.stripe_publishable_key if provider_for(ctx) else None
     response = render(
         request,
@@ -161,7 +145,7 @@ def _accept(
     if method is not PaymentMethod.BANK_TRANSFER:
         provider = provider_for(ctx)
         if provider is None:
-            raise BillingError("オンライン決済は現在ご利用いただけません")
+            raise PaymentNotAllowed("オンライン決済は現在ご利用いただけません")
         start = provider.start_invoice_payment(session, invoice, method)
     return invoice, start
 
@@ -178,10 +162,8 @@ async def accept(request: Request) -> Response:
         invoice, start = await ctx.in_transaction(
             _accept, ctx, shop_of(request).shop_id, path_id(request), method
         )
-    except MarketplaceError as exc:
-        return _message(request, localize(exc), status_code(exc))
-    except BillingError as exc:
-        return _message(request, str(exc), 400)
+    except IssuerNotConfigured as exc:
+        return _message(request, invoicing_unavailable(exc), 503)
     if start is not None and start.next_action_url:
         return render(
             request,
@@ -195,7 +177,7 @@ async def accept(request: Request) -> Response:
 def _card_intent(session: Session, ctx: Any, shop_id: int, booking_id: int) -> dict[str, Any]:
     provider = provider_for(ctx)
     if provider is None:
-        raise BillingError("カード決済は現在ご利用いただけません")
+        raise PaymentNotAllowed("カード決済は現在ご利用いただけません")
     payment = provider.start_card_payment(session, booking_id, shop_id)
     return {"client_secret": payment.client_secret, "payment_id": payment.id}
 
@@ -204,24 +186,13 @@ def _card_intent(session: Session, ctx: Any, shop_id: int, booking_id: int) -> d
 async def card_intent(request: Request) -> Response:
     """JSON for Stripe.js: the PaymentIntent's client secret (sent with X-CSRF-Token)."""
     ctx = context(request)
-    try:
-        data = await ctx.in_transaction(
-            _card_intent, ctx, shop_of(request).shop_id, path_id(request)
-        )
-    except PaymentProviderUnavailable as exc:
-        return json_error(503, "provider_unavailable", str(exc))
-    except BillingError as exc:
-        return json_error(400, "payment_not_allowed", str(exc))
+    data = await ctx.in_transaction(_card_intent, ctx, shop_of(request).shop_id, path_id(request))
     return JSONResponse(data)
 
 
 def _card_return(session: Session, ctx: Any, shop_id: int, booking_id: int) -> Payment | None:
     provider = provider_for(ctx)
-    payment = (
-        session.query(Payment)
-        .filter_by(booking_id=booking_id, shop_id=shop_id, method=PaymentMethod.CARD)
-        .one_or_none()
-    )
+    payment = card_payment(session, shop_id, booking_id)
     if provider is None or payment is None or payment.provider_reference is None:
         return payment
     # After Stripe.js (and 3-D Secure) the browser comes back here: read the intent's state.
@@ -232,12 +203,9 @@ def _card_return(session: Session, ctx: Any, shop_id: int, booking_id: int) -> P
 @require_shop
 async def card_return(request: Request) -> Response:
     ctx = context(request)
-    try:
-        payment = await ctx.in_transaction(
-            _card_return, ctx, shop_of(request).shop_id, path_id(request)
-        )
-    except (BillingError, MarketplaceError) as exc:
-        return _message(request, str(exc), 400)
+    payment = await ctx.in_transaction(
+        _card_return, ctx, shop_of(request).shop_id, path_id(request)
+    )
     if payment is None:
         return _message(request, "お支払いが見つかりません", 404)
     if payment.status is PaymentStatus.SUCCEEDED:

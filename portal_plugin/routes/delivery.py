@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Generic, TypeVar
+from collections.abc import Sequence
+from time import perf_counter
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,27 +14,33 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketplace.delivery.feed_policy import AD_LABEL
+from marketplace.delivery.house import HOUSE_LABEL
 from marketplace.delivery.service import (
     DEFAULT_FEED_LIMIT,
     MAX_FEED_LIMIT,
     DeliveryService,
     ServedAd,
     ServedFeed,
+    ServedHouse,
     TrackingContext,
     TrackingRefused,
 )
 from marketplace.delivery.tracking import (
     CLICK_RATE_RULES,
-    IMPRESSION_RATE_RULES,
     OfferToken,
+    address_prefix,
     anonymise_ip,
     is_bot,
 )
 from marketplace.delivery.types import ANONYMOUS, AdCandidate, Audience, FeedArticle
+from marketplace.flyers.links import is_internal
 from portal_plugin.auth import current_staff
+from portal_plugin.client_address import client_host
 from portal_plugin.context import context
 from portal_plugin.delivery_runtime import delivery_service
+from portal_plugin.errors import error_json
 from portal_plugin.fast_path import AsgiEndpoint
+from portal_plugin.resident_links import resident_links
 from portal_plugin.routes.residents import ResidentRefused, resolve_resident
 from portal_plugin.security.headers import security_header_pairs
 from portal_plugin.web import json_error
@@ -83,36 +88,8 @@ def service_or_error(request: Request) -> DeliveryService | Response:
     return delivery_unavailable() if service is None else service
 
 
-T = TypeVar("T")
-
-
-class EncodedOnce(Generic[T]):
-    """JSON of immutable values (live articles, live ads), encoded (to UTF-8) once per value.
-
-    Found by identity, without hashing the dataclass: the same snapshot objects appear in
-    every feed. The value is kept in its entry, so its id cannot be reused meanwhile.
-    """
-
-    def __init__(self, fields: Callable[[T], dict[str, object]], size: int = 4096) -> None:
-        self._fields = fields
-        self._size = size
-        self._encoded: dict[int, tuple[T, bytes]] = {}
-
-    def __call__(self, value: T) -> bytes:
-        cached = self._encoded.get(id(value))
-        if cached is not None and cached[0] is value:
-            return cached[1]
-        encoded = json.dumps(
-            self._fields(value), ensure_ascii=False, separators=(",", ":")
-        ).encode()
-        if len(self._encoded) >= self._size:
-            self._encoded.clear()  # a new snapshot's objects replace the old ones
-        self._encoded[id(value)] = (value, encoded)
-        return encoded
-
-
-article_json = EncodedOnce[FeedArticle](
-    lambda article: {
+def article_fields(article: FeedArticle) -> dict[str, object]:
+    return {
         "type": "article",
         "id": article.article_id,
         "title": article.title,
@@ -121,102 +98,181 @@ article_json = EncodedOnce[FeedArticle](
         "category": article.category,
         "priority": article.priority.value,
     }
-)
-# An ad's fields that are the same in every offer; `ad_json` adds the offer's own.
-_ad_fixed_json = EncodedOnce[AdCandidate](
-    lambda ad: {
+
+
+def flyer_dates(ad: AdCandidate) -> dict[str, str]:
+    """A flyer's 特売期間 as ISO dates, for hosts that draw their own card."""
+    if ad.sale_from is None or ad.sale_until is None:
+        return {}
+    return {"sale_from": ad.sale_from.isoformat(), "sale_until": ad.sale_until.isoformat()}
+
+
+def ad_fields(prefix: str, item: ServedAd) -> dict[str, object]:
+    """An ad as its offer shows it: the creative, its position, image and tracking links."""
+    ad = item.slot.ad
+    return {
         "type": "ad",
         "label": AD_LABEL,
+        "kind": ad.kind,
         "shop_name": ad.shop_name,
         "headline": ad.headline,
         "body": ad.body,
+        **flyer_dates(ad),
+        "position": item.slot.position,
+        "image": image_fields(prefix, ad),
+        "click_url": f"{prefix}/c/{item.click_token}",
+        "impression_url": f"{prefix}/i/{item.impression_token}",
     }
-)
 
 
-@lru_cache(maxsize=64)
-def _json_text(text: str) -> str:
-    """A string's JSON encoding without its quotes (for the mount prefix, a handful of them)."""
-    return json.dumps(text)[1:-1]
-
-
-@lru_cache(maxsize=64)
-def _feed_head(personalized: bool, ads_suppressed: bool, model: str) -> bytes:
-    head = {
-        "personalized": personalized,
-        "ads_suppressed": ads_suppressed,
-        "relevance_model": model,
+def image_fields(prefix: str, ad: AdCandidate) -> dict[str, object] | None:
+    """The approved image as the card shows it (see portal_plugin/ad_cards.py), or None."""
+    if ad.image_width <= 0 or ad.image_height <= 0:
+        return None
+    return {
+        "url": f"{prefix}/creative-images/{ad.creative_version_id}",
+        "width": ad.image_width,
+        "height": ad.image_height,
+        "alt": ad.headline,
     }
-    return (json.dumps(head, separators=(",", ":"))[:-1] + ',"items":[').encode()
 
 
-def ad_json(prefix: str, item: ServedAd) -> bytes:
-    """An ad's JSON: its fixed fields encoded once, then this offer's position and tokens.
+def house_fields(prefix: str, item: ServedHouse) -> dict[str, object]:
+    """A city house ad: labelled as the city's, linking straight to its page (no click count)."""
+    house = item.slot.house
+    return {
+        "type": "house",
+        "position": item.slot.position,
+        "label": HOUSE_LABEL,
+        "headline": house.headline,
+        "body": house.body,
+        "url": house.link_url,
+        "impression_url": f"{prefix}/h/{item.view_token}",
+    }
 
-    Tracking tokens are hex, digits, dots and URL-safe base64: nothing JSON would escape.
-    """
-    urls = _json_text(prefix)
-    offer = (
-        f',"position":{item.slot.position:d},'
-        f'"click_url":"{urls}/c/{item.click_token}",'
-        f'"impression_url":"{urls}/i/{item.impression_token}"}}'
-    )
-    return _ad_fixed_json(item.slot.ad)[:-1] + offer.encode()
+
+def item_fields(prefix: str, item: FeedArticle | ServedAd | ServedHouse) -> dict[str, object]:
+    if isinstance(item, ServedAd):
+        return ad_fields(prefix, item)
+    if isinstance(item, ServedHouse):
+        return house_fields(prefix, item)
+    return article_fields(item)
 
 
-def feed_body(request: Request, feed: ServedFeed, model: str) -> bytes:
-    """The feed as JSON: {"personalized", "ads_suppressed", "relevance_model", "items": [...]}.
-
-    Built from UTF-8 pieces: the articles' are encoded once, so a feed is never encoded whole.
-    """
+def feed_body(
+    request: Request,
+    feed: ServedFeed,
+    model: str,
+    side: Sequence[ServedAd | ServedHouse] | None = None,
+) -> bytes:
+    """The feed as JSON: {"personalized", "ads_suppressed", "relevance_model", "items": [...],
+    "links": {...}}, plus {"slots": {"side": [...]}} when the gadget column's cards were asked
+    for. `links` are the pages the host shows residents (resident_links.py)."""
     prefix = request.scope.get("root_path", "")
-    items = b",".join(
-        [
-            ad_json(prefix, item) if isinstance(item, ServedAd) else article_json(item)
-            for item in feed.items
-        ]
-    )
-    return b"".join((_feed_head(feed.personalized, feed.ads_suppressed, model), items, b"]}"))
+    body: dict[str, object] = {
+        "personalized": feed.personalized,
+        "ads_suppressed": feed.ads_suppressed,
+        "relevance_model": model,
+        "items": [item_fields(prefix, item) for item in feed.items],
+        "links": resident_links(prefix),
+    }
+    if side is not None:
+        body["slots"] = {"side": [item_fields(prefix, item) for item in side]}
+    return orjson.dumps(body)
+
+
+_FEED_ITEMS = {"type": "array", "items": {"$ref": "#/components/schemas/FeedItem"}}
+# The feed's part of the OpenAPI document (routes/openapi.py); items are described in
+# docs/delivery.md, field by field.
+FEED_SCHEMAS: dict[str, object] = {
+    "FeedItem": {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string", "enum": ["article", "ad", "house"]}},
+    },
+    "FeedLink": {
+        "type": "object",
+        "required": ["url", "label"],
+        "properties": {"url": {"type": "string"}, "label": {"type": "string"}},
+    },
+    "Feed": {
+        "type": "object",
+        "required": ["personalized", "ads_suppressed", "relevance_model", "items", "links"],
+        "properties": {
+            "personalized": {"type": "boolean"},
+            "ads_suppressed": {"type": "boolean"},
+            "relevance_model": {"type": "string"},
+            "items": _FEED_ITEMS,
+            "slots": {"type": "object", "properties": {"side": _FEED_ITEMS}},
+            "links": {
+                "type": "object",
+                "required": ["about_ads", "transparency", "my_data"],
+                "properties": {
+                    key: {"$ref": "#/components/schemas/FeedLink"}
+                    for key in ("about_ads", "transparency", "my_data")
+                },
+            },
+        },
+    },
+}
+
+
+class SlotsError(ValueError):
+    pass
+
+
+SURFACES = ("side",)
+
+
+def wants_side(query_string: bytes) -> bool:
+    """Whether `slots=side` asks for the gadget column's cards too; SlotsError otherwise."""
+    if b"slots" not in query_string:  # most feeds: no parsing at all
+        return False
+    values = [v for k, v in parse_qsl(query_string.decode("latin-1"), True) if k == "slots"]
+    asked = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    if asked - set(SURFACES):
+        raise SlotsError("slots には side(ガジェット欄)を指定できます")
+    return "side" in asked
 
 
 def feed_limit(query_string: bytes) -> int:
     """The `limit` in a raw query string (the last one wins, as in Starlette); LimitError."""
-    found = _limits.get(query_string)
-    if found is None:
-        values = [v for k, v in parse_qsl(query_string.decode("latin-1"), True) if k == "limit"]
-        found = _parsed_limit(values[-1] if values else None)
-        if len(query_string) <= CACHED_QUERY_BYTES:
-            if len(_limits) >= CACHED_QUERIES:
-                _limits.clear()
-            _limits[query_string] = found
-    if isinstance(found, str):
-        raise LimitError(found)  # a new one each time: a raised one keeps its traceback
-    return found
+    values = [v for k, v in parse_qsl(query_string.decode("latin-1"), True) if k == "limit"]
+    return parse_limit(values[-1] if values else None)
 
 
-def _parsed_limit(raw: str | None) -> int | str:
-    """The limit, or why it is refused."""
-    try:
-        return parse_limit(raw)
-    except LimitError as exc:
-        return str(exc)
-
-
-# Feeds repeat the same few query strings ("limit=10"): parsed once each.
-CACHED_QUERIES = 256
-CACHED_QUERY_BYTES = 64
-_limits: dict[bytes, int | str] = {}
 FEED_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
 async def api_feed(scope: Scope, receive: Receive, send: Send) -> None:
     """`GET /api/feed` as a plain ASGI app (see fast_path.py): no Request body, no Response
-    object, the headers prepared once."""
+    object, the headers prepared once.
+    ---
+    summary: The resident's blended feed (articles, ads, the city's notices) and the links to show
+    description: >-
+      The resident comes from X-Portal-Resident; without a valid token, the anonymous feed.
+      `links` are the plugin's pages the host shows residents near the feed: how ads work
+      (about_ads), where the ad money goes (transparency) and the resident's own data (my_data),
+      each with its URL under the plugin's prefix and its Japanese link text.
+    parameters:
+      - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 50}}
+      - {name: slots, in: query, required: false, schema: {type: string, enum: [side]}}
+    responses:
+      200:
+        description: The feed
+        content: {application/json: {schema: {$ref: "#/components/schemas/Feed"}}}
+      422: {description: Invalid limit or slots, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      503: {description: Delivery is starting, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    """
+    started = perf_counter()
+    query_string = scope.get("query_string", b"")
     try:
-        limit = feed_limit(scope.get("query_string", b""))
-    except LimitError as exc:
+        limit = feed_limit(query_string)
+        side = wants_side(query_string)
+    except (LimitError, SlotsError) as exc:
+        field = "limit" if isinstance(exc, LimitError) else "slots"
         invalid = json_error(
-            422, "validation_error", str(exc), fields=[{"field": "limit", "message": str(exc)}]
+            422, "validation_error", str(exc), fields=[{"field": field, "message": str(exc)}]
         )
         await invalid(scope, receive, send)
         return
@@ -226,8 +282,15 @@ async def api_feed(scope: Scope, receive: Receive, send: Send) -> None:
     if service is None:
         await delivery_unavailable()(scope, receive, send)
         return
-    feed = service.feed(audience_of(request), limit)
-    body = feed_body(request, feed, service.relevance_model)
+    audience = audience_of(request)
+    client, ads = served_client(request, service, audience)
+    feed = service.feed(audience, limit, client=client, ads=ads)
+    body = feed_body(
+        request,
+        feed,
+        service.relevance_model,
+        service.side(audience, client=client, ads=ads) if side else None,
+    )
     headers = [
         *FEED_HEADERS,
         (b"content-length", str(len(body)).encode()),
@@ -235,25 +298,55 @@ async def api_feed(scope: Scope, receive: Receive, send: Send) -> None:
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    ctx.metrics.feed_seconds.observe(perf_counter() - started)
 
 
-def tracking_context(request: Request, offer: OfferToken, rules: str) -> TrackingContext:
-    ip_prefix = anonymise_ip(request.client.host if request.client else None)
-    limiter = context(request).rate_limiter
+def served_client(
+    request: Request, service: DeliveryService, audience: Audience
+) -> tuple[str, bool]:
+    """The client's key for the offers' tokens, and whether its feed may carry ads: an
+    anonymous feed does only within its address's budget (`AddressBudget`, per worker); over
+    it the feed is articles only (200, no offer, no slot counted)."""
+    prefix = address_prefix(client_host(request, context(request).settings.forwarded_allow_ips))
+    client = service.client_key(prefix, request.headers.get("user-agent", ""))
+    if audience.key is not None:
+        return client, True
+    return client, service.anonymous_feeds.take(prefix)
+
+
+def tracking_context(
+    request: Request, service: DeliveryService, offer: OfferToken, *, click: bool
+) -> TrackingContext:
+    ctx = context(request)
+    host = client_host(request, ctx.settings.forwarded_allow_ips)
+    ip_prefix = anonymise_ip(host)
+    limiter = ctx.rate_limiter
+    rules = CLICK_RATE_RULES if click else service.limits.impression_rules
     limited = not limiter.hit(rules, "ad-ip", ip_prefix or "unknown")
     if offer.resident_key:
         limited = not limiter.hit(rules, "ad-resident", offer.resident_key) or limited
+    elif not click:  # anonymous: what one address adds to one booking
+        per_booking = limiter.hit(
+            service.limits.booking_rules,
+            "ad-ip-booking",
+            ip_prefix or "unknown",
+            str(offer.booking_id),
+        )
+        limited = not per_booking or limited
     staff = "session" in request.scope and current_staff(request) is not None
+    user_agent = request.headers.get("user-agent")
     return TrackingContext(
-        bot=is_bot(request.headers.get("user-agent")),
+        bot=is_bot(user_agent),
         staff=staff,
         rate_limited=limited,
         ip_prefix=ip_prefix,
+        client_key=service.client_key(address_prefix(host), user_agent or ""),
     )
 
 
-def refused(reason: str) -> Response:
-    return json_error(400, "invalid_tracking_token", f"無効な計測トークンです: {reason}")
+def refused(exc: TrackingRefused) -> Response:
+    """JSON for every caller: pixels and redirects, not pages."""
+    return error_json(exc)
 
 
 async def impression(request: Request) -> Response:
@@ -262,9 +355,22 @@ async def impression(request: Request) -> Response:
         return service
     try:
         offer = service.read_impression(request.path_params["token"])
-        service.impression(offer, tracking_context(request, offer, IMPRESSION_RATE_RULES))
+        tracking = tracking_context(request, service, offer, click=False)
+        service.impression(offer, tracking)
     except TrackingRefused as exc:
-        return refused(exc.reason)
+        return refused(exc)
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+async def house_view(request: Request) -> Response:
+    """A city house ad's view pixel: counted once, for the city's own figures only."""
+    service = service_or_error(request)
+    if isinstance(service, Response):
+        return service
+    try:
+        service.house_view(request.path_params["token"], is_bot(request.headers.get("user-agent")))
+    except TrackingRefused as exc:
+        return refused(exc)
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
@@ -274,11 +380,13 @@ async def click(request: Request) -> Response:
         return service
     try:
         offer = service.read_click(request.path_params["token"])
-        tracking = tracking_context(request, offer, CLICK_RATE_RULES)
+        tracking = tracking_context(request, service, offer, click=True)
         # May look up the impression in the database (a read), so off the event loop.
         landing = await run_in_threadpool(service.click, offer, tracking)
     except TrackingRefused as exc:
-        return refused(exc.reason)
+        return refused(exc)
+    if is_internal(landing):  # the shop's page or a flyer's viewer, under the host's prefix
+        landing = request.scope.get("root_path", "") + landing
     return RedirectResponse(landing, status_code=302, headers={"Cache-Control": "no-store"})
 
 
@@ -290,4 +398,5 @@ routes = [
     Route("/api/feed", AsgiEndpoint(api_feed), methods=["GET"], name="api_feed"),
     Route("/i/{token}", impression, methods=["GET"], name="ad_impression"),
     Route("/c/{token}", click, methods=["GET"], name="ad_click"),
+    Route("/h/{token}", house_view, methods=["GET"], name="house_ad_view"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -12,7 +13,6 @@ from starlette.routing import Route
 
 from analytics.charts import CHART_NAMES, chart_png, chart_spec
 from analytics.dashboard import Dashboard, load_dashboard
-from analytics.errors import AnalyticsError
 from analytics.formatting import cell, is_number, percent
 from analytics.inputs import parse_fiscal_year
 from marketplace.calendar import fiscal_year, tokyo_date
@@ -34,10 +34,7 @@ def requested_year(request: Request, today: date) -> int:
 
 async def _dashboard(request: Request) -> Dashboard | Response:
     today = tokyo_date(utcnow())
-    try:
-        year = requested_year(request, today)
-    except AnalyticsError as exc:
-        return json_error(422, "invalid_input", exc.message, field=exc.field)
+    year = requested_year(request, today)
 
     def work(session: Session) -> Dashboard:
         return load_dashboard(session, year, today)
@@ -45,14 +42,21 @@ async def _dashboard(request: Request) -> Dashboard | Response:
     return await context(request).in_transaction(work)
 
 
+def _title(spec: dict[str, Any]) -> str:
+    title = spec.get("title", "")
+    return str(title.get("text", "") if isinstance(title, dict) else title)
+
+
 @require_staff(StaffRole.FINANCE)
 async def dashboard_page(request: Request) -> Response:
     dashboard = await _dashboard(request)
     if isinstance(dashboard, Response):
         return dashboard
+    specs = {name: chart_spec(dashboard, name) for name in CHART_NAMES}
+    # (name for URLs, the chart's own Japanese title for screen readers, the spec as JSON)
     charts = [
-        (name, json.dumps(chart_spec(dashboard, name), ensure_ascii=False).replace("<", "\\u003c"))
-        for name in CHART_NAMES
+        (name, _title(spec), json.dumps(spec, ensure_ascii=False).replace("<", "\\u003c"))
+        for name, spec in specs.items()
     ]
     return render(
         request,

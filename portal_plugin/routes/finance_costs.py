@@ -22,13 +22,14 @@ from analytics.costs import (
 )
 from analytics.errors import AnalyticsError
 from analytics.inputs import parse_fiscal_year, parse_month, parse_yen
-from marketplace.calendar import TOKYO, fiscal_year, tokyo_date
+from marketplace.calendar import fiscal_year, tokyo_date
 from marketplace.db import utcnow
 from marketplace.vocab import StaffRole
 from portal_plugin.auth import StaffPrincipal, require_staff
 from portal_plugin.context import context
+from portal_plugin.errors import localize
 from portal_plugin.routes.finance import requested_year
-from portal_plugin.web import json_error, plugin_path, render
+from portal_plugin.web import plugin_path, render
 
 FISCAL_MONTH_ORDER = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 
@@ -51,7 +52,6 @@ def _page_values(session: Session, year: int) -> dict[str, Any]:
         "rule": rule,
         "rank": rank,
         "rules": rule_history(session, limit=10),
-        "tokyo": TOKYO,
     }
 
 
@@ -63,10 +63,7 @@ async def _render(request: Request, year: int, status: int = 200, **extra: Any) 
 
 @require_staff(StaffRole.FINANCE)
 async def costs_page(request: Request) -> Response:
-    try:
-        year = requested_year(request, tokyo_date(utcnow()))
-    except AnalyticsError as exc:
-        return json_error(422, "invalid_input", exc.message, field=exc.field)
+    year = requested_year(request, tokyo_date(utcnow()))
     return await _render(request, year, saved=request.query_params.get("saved") == "1")
 
 
@@ -89,7 +86,7 @@ async def save_cost(request: Request) -> Response:
             set_cost, service, year, month, amount, _actor(request), note
         )
     except AnalyticsError as exc:
-        return await _render(request, year, 422, error=exc.message, error_field=exc.field)
+        return await _render(request, year, 422, error=localize(exc), error_field=exc.field)
     return RedirectResponse(
         f"{plugin_path(request, 'finance_costs')}?fiscal_year={year}&saved=1", 303
     )
@@ -106,14 +103,16 @@ async def save_rule(request: Request) -> Response:
             if key.startswith("rank_") and isinstance(value, str):
                 code = key.removeprefix("rank_")
                 if not value.strip().isdigit():
-                    raise AnalyticsError(f"rank_{code}: 順位は 1 以上の整数で入力してください", key)
+                    raise AnalyticsError(
+                        "{field}: 順位は 1 以上の整数で入力してください", field=key
+                    )
                 ranks.append((int(value), code))
         order = [code for _, code in sorted(ranks)]
         await context(request).in_transaction(
             set_rule, _field(form, "method"), order, _actor(request)
         )
     except AnalyticsError as exc:
-        return await _render(request, year, 422, error=exc.message, error_field=exc.field)
+        return await _render(request, year, 422, error=localize(exc), error_field=exc.field)
     return RedirectResponse(
         f"{plugin_path(request, 'finance_costs')}?fiscal_year={year}&saved=1", 303
     )

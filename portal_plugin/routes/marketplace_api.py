@@ -15,30 +15,28 @@ from starlette.routing import Route
 
 from billing.bookings import accept_invoice
 from billing.config import BillingConfig
-from billing.errors import BillingError
 from billing.models import Invoice, PaymentMethod
-from marketplace import inventory
 from marketplace.audit import Actor
-from marketplace.booking_controls import assign_creative
-from marketplace.booking_requests import (
+from marketplace.bookings.controls import assign_creative
+from marketplace.bookings.requests import (
     first_bookable_week,
     parse_booking_request,
     parse_first_week,
     parse_idempotency_key,
 )
-from marketplace.bookings import (
+from marketplace.bookings.services import (
     active_placement,
     cancel_booking,
-    place_hold,
     quote_booking,
     shop_booking,
 )
 from marketplace.calendar import tokyo_date
-from marketplace.creatives import create_creative
+from marketplace.creatives.services import create_creative
 from marketplace.db import utcnow
-from marketplace.errors import InvalidInput, MarketplaceError
+from marketplace.errors import InvalidInput
+from marketplace.inventory import stock
+from marketplace.inventory.placements import sellable_placements
 from marketplace.models import Booking
-from marketplace.placements import list_placements
 from marketplace.queries import creative_summaries, shop_bookings
 from portal_plugin.auth import require_shop
 from portal_plugin.billing_setup import billing_config
@@ -53,14 +51,14 @@ from portal_plugin.marketplace_json import (
 )
 from portal_plugin.marketplace_web import (
     current_policy,
-    error_json,
+    hold_for_shop,
+    host_layout,
     path_id,
     run,
     shop_actor,
     shop_of,
 )
 from portal_plugin.routes.shop_creatives import parse_creative_form
-from portal_plugin.web import json_error
 
 MAX_CALENDAR_WEEKS = 26
 
@@ -82,19 +80,19 @@ async def placements(request: Request) -> Response:
     security: [{shopToken: []}]
     responses:
       200:
-        description: Active placements
+        description: Active placements that the host's pages show (the ones that may be booked)
         content:
           application/json:
             schema: {type: object, required: [placements], properties: {placements: {type: array, items: {$ref: "#/components/schemas/Placement"}}}}
       401: {description: Not authenticated, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
-    found = await run(request, list_placements, active_only=True)
+    found = await run(request, sellable_placements, host_layout(request))
     return JSONResponse({"placements": [placement_json(p) for p in found]})
 
 
 def _calendar(session: Any, placement_id: int, first: Any, weeks: int) -> list[Any]:
     placement = active_placement(session, placement_id)
-    return inventory.availability(session, placement, inventory.week_range(first, weeks), utcnow())
+    return stock.availability(session, placement, stock.week_range(first, weeks), utcnow())
 
 
 @require_shop
@@ -117,20 +115,17 @@ async def availability(request: Request) -> Response:
     """
     params = request.query_params
     today = tokyo_date(utcnow())
-    try:
-        raw_id, raw_weeks = params.get("placement_id", ""), params.get("weeks", "8")
-        if not raw_id.isdigit() or not 1 <= int(raw_id) < 2**62:
-            raise InvalidInput("広告枠を指定してください", field="placement_id")
-        if not raw_weeks.isdigit() or not 1 <= int(raw_weeks) <= MAX_CALENDAR_WEEKS:
-            raise InvalidInput("週数は1〜26で指定してください", field="weeks")
-        first = (
-            parse_first_week(params["first_week"], today)
-            if params.get("first_week")
-            else first_bookable_week(today)
-        )
-        weeks = await run(request, _calendar, int(raw_id), first, int(raw_weeks))
-    except MarketplaceError as exc:
-        return error_json(exc)
+    raw_id, raw_weeks = params.get("placement_id", ""), params.get("weeks", "8")
+    if not raw_id.isdigit() or not 1 <= int(raw_id) < 2**62:
+        raise InvalidInput("広告枠を指定してください", field="placement_id")
+    if not raw_weeks.isdigit() or not 1 <= int(raw_weeks) <= MAX_CALENDAR_WEEKS:
+        raise InvalidInput("週数は1〜26で指定してください", field="weeks")
+    first = (
+        parse_first_week(params["first_week"], today)
+        if params.get("first_week")
+        else first_bookable_week(today)
+    )
+    weeks = await run(request, _calendar, int(raw_id), first, int(raw_weeks))
     return JSONResponse({"weeks": [week_json(week) for week in weeks]})
 
 
@@ -145,15 +140,15 @@ async def quote(request: Request) -> Response:
     responses:
       200: {description: The quote, content: {application/json: {schema: {$ref: "#/components/schemas/Quote"}}}}
       404: {description: No such placement or creative, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-      422: {description: Invalid request, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: "Invalid request, or no creative submitted for review or approved yet", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      429: {description: Too many holds by this shop in the last hour or day (Retry-After tells when to try again), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     now = utcnow()
-    try:
-        body = await json_object(request)
-        booking_request = parse_booking_request(body, tokyo_date(now))
-        priced = await run(request, quote_booking, shop_of(request).shop_id, booking_request, now)
-    except MarketplaceError as exc:
-        return error_json(exc)
+    body = await json_object(request)
+    booking_request = parse_booking_request(body, tokyo_date(now))
+    priced = await run(
+        request, quote_booking, shop_of(request).shop_id, booking_request, now, host_layout(request)
+    )
     return JSONResponse(quote_json(priced))
 
 
@@ -188,22 +183,17 @@ async def hold(request: Request) -> Response:
       201: {description: The held booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
       403: {description: Shop not approved yet, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       404: {description: No such placement or creative, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-      409: {description: Sold out, or the key was used for a different booking, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-      422: {description: Invalid request, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      409: {description: "Sold out, the key was used for a different booking, or over the shop's hold limits (per placement-week, in all, renewals of the same weeks)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      422: {description: "Invalid request, or no creative submitted for review or approved yet", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      429: {description: Too many holds by this shop in the last hour or day (Retry-After tells when to try again), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
-    shop = shop_of(request)
     now = utcnow()
-    try:
-        body = await json_object(request)
-        booking_request = parse_booking_request(body, tokyo_date(now))
-        key = parse_idempotency_key(
-            request.headers.get("idempotency-key") or body.get("idempotency_key")
-        )
-        booking = await run(
-            request, place_hold, shop.shop_id, booking_request, key, user_id=shop.user_id, now=now
-        )
-    except MarketplaceError as exc:
-        return error_json(exc)
+    body = await json_object(request)
+    booking_request = parse_booking_request(body, tokyo_date(now))
+    key = parse_idempotency_key(
+        request.headers.get("idempotency-key") or body.get("idempotency_key")
+    )
+    booking = await hold_for_shop(request, booking_request, key, now)
     return JSONResponse(booking_json(booking, now), status_code=201)
 
 
@@ -217,10 +207,7 @@ async def get_booking(request: Request) -> Response:
       200: {description: The booking, content: {application/json: {schema: {$ref: "#/components/schemas/Booking"}}}}
       404: {description: Not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
-    try:
-        booking = await run(request, shop_booking, shop_of(request).shop_id, path_id(request))
-    except MarketplaceError as exc:
-        return error_json(exc)
+    booking = await run(request, shop_booking, shop_of(request).shop_id, path_id(request))
     return JSONResponse(booking_json(booking, utcnow()))
 
 
@@ -235,7 +222,7 @@ def _accept_invoice(
         method=PaymentMethod.BANK_TRANSFER,
         actor=actor,
     )
-    return session.get_one(Booking, booking_id), invoice
+    return shop_booking(session, shop_id, booking_id), invoice
 
 
 @require_shop
@@ -250,19 +237,14 @@ async def confirm(request: Request) -> Response:
       409: {description: The hold expired and its shares were sold, or the booking cannot be confirmed, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     shop = shop_of(request)
-    try:
-        booking, invoice = await run(
-            request,
-            _accept_invoice,
-            billing_config(context(request).settings),
-            path_id(request),
-            shop.shop_id,
-            shop_actor(request),
-        )
-    except MarketplaceError as exc:
-        return error_json(exc)
-    except BillingError as exc:
-        return json_error(409, "billing_error", str(exc))
+    booking, invoice = await run(
+        request,
+        _accept_invoice,
+        billing_config(context(request).settings),
+        path_id(request),
+        shop.shop_id,
+        shop_actor(request),
+    )
     return JSONResponse({**booking_json(booking, utcnow()), "invoice": invoice_json(invoice)})
 
 
@@ -285,19 +267,16 @@ async def cancel(request: Request) -> Response:
       409: {description: Cannot be cancelled in its state, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     shop = shop_of(request)
-    try:
-        body = await json_object(request) if await request.body() else {}
-        reason = str(body.get("reason") or "")[:1000]
-        booking, terms = await run(
-            request,
-            cancel_booking,
-            path_id(request),
-            shop_actor(request),
-            shop_id=shop.shop_id,
-            reason=reason,
-        )
-    except MarketplaceError as exc:
-        return error_json(exc)
+    body = await json_object(request) if await request.body() else {}
+    reason = str(body.get("reason") or "")[:1000]
+    booking, terms = await run(
+        request,
+        cancel_booking,
+        path_id(request),
+        shop_actor(request),
+        shop_id=shop.shop_id,
+        reason=reason,
+    )
     return JSONResponse(
         {"booking": booking_json(booking, utcnow()), "refund_yen": terms.refund_yen}
     )
@@ -319,25 +298,22 @@ async def choose_creative(request: Request) -> Response:
       422: {description: Invalid request, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     shop = shop_of(request)
-    try:
-        body = await json_object(request)
-        creative_id = body.get("creative_id")
-        if (
-            not isinstance(creative_id, int)
-            or isinstance(creative_id, bool)
-            or not 0 < creative_id < 2**62
-        ):
-            raise InvalidInput("広告素材を選んでください", field="creative_id")
-        booking = await run(
-            request,
-            assign_creative,
-            shop.shop_id,
-            path_id(request),
-            creative_id,
-            shop_actor(request),
-        )
-    except MarketplaceError as exc:
-        return error_json(exc)
+    body = await json_object(request)
+    creative_id = body.get("creative_id")
+    if (
+        not isinstance(creative_id, int)
+        or isinstance(creative_id, bool)
+        or not 0 < creative_id < 2**62
+    ):
+        raise InvalidInput("広告素材を選んでください", field="creative_id")
+    booking = await run(
+        request,
+        assign_creative,
+        shop.shop_id,
+        path_id(request),
+        creative_id,
+        shop_actor(request),
+    )
     return JSONResponse(booking_json(booking, utcnow()))
 
 
@@ -368,12 +344,12 @@ async def create(request: Request) -> Response:
         multipart/form-data:
           schema:
             type: object
-            required: [name, headline, landing_url, image]
+            required: [name, headline, image]
             properties:
               name: {type: string, maxLength: 80}
               headline: {type: string, maxLength: 40}
               body: {type: string, maxLength: 120}
-              landing_url: {type: string, format: uri}
+              landing_url: {type: string, format: uri, description: "https only; without it the ad links to the shop's page"}
               image: {type: string, format: binary}
     responses:
       201:
@@ -385,19 +361,16 @@ async def create(request: Request) -> Response:
       422: {description: Invalid content, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     shop = shop_of(request)
-    try:
-        text, image, _values = await parse_creative_form(request, image_required=True)
-        version = await run(
-            request,
-            create_creative,
-            shop.shop_id,
-            text,
-            image,
-            current_policy(request),
-            shop.user_id,
-        )
-    except MarketplaceError as exc:
-        return error_json(exc)
+    text, image, _values = await parse_creative_form(request, image_required=True)
+    version = await run(
+        request,
+        create_creative,
+        shop.shop_id,
+        text,
+        image,
+        current_policy(request),
+        shop.user_id,
+    )
     return JSONResponse(
         {
             "creative_id": version.creative_id,

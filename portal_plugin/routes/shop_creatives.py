@@ -9,29 +9,28 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from marketplace.creatives import (
+from marketplace.creatives.images import MAX_UPLOAD_BYTES, ProcessedImage, process_image
+from marketplace.creatives.services import (
     BODY_MAX,
     HEADLINE_MAX,
     create_creative,
     edit_creative,
     parse_creative_text,
     shop_creative,
+    version_with_owner,
     versions,
 )
 from marketplace.errors import InvalidInput, MarketplaceError
-from marketplace.images import MAX_UPLOAD_BYTES, ProcessedImage, process_image
 from marketplace.lifecycle import CreativeStatus
-from marketplace.models import Creative, CreativeVersion
 from marketplace.queries import creative_summaries
 from portal_plugin.auth import current_shop, current_staff, require_shop
+from portal_plugin.errors import localize
+from portal_plugin.labels import CREATIVE_STATUS_LABELS
 from portal_plugin.marketplace_web import (
-    CREATIVE_STATUS_LABELS,
     current_policy,
-    localize,
     path_id,
     run,
     shop_of,
-    status_code,
 )
 from portal_plugin.web import plugin_path, render
 
@@ -64,6 +63,7 @@ def _form_page(
     request: Request, template: str, values: dict[str, Any], error: MarketplaceError | None = None
 ) -> Response:
     values.update(
+        shop_name=shop_of(request).shop_name,
         headline_max=HEADLINE_MAX,
         body_max=BODY_MAX,
         labels=CREATIVE_STATUS_LABELS,
@@ -71,7 +71,7 @@ def _form_page(
     )
     if error is not None:
         values.update(error=localize(error), error_field=error.field)
-    return render(request, template, values, status_code=status_code(error) if error else 200)
+    return render(request, template, values, status_code=error.status if error else 200)
 
 
 @require_shop
@@ -114,10 +114,7 @@ def _detail(session: Any, shop_id: int, creative_id: int) -> dict[str, Any]:
 
 @require_shop
 async def detail_page(request: Request) -> Response:
-    try:
-        values = await run(request, _detail, shop_of(request).shop_id, path_id(request))
-    except MarketplaceError as exc:
-        return render(request, "shop/message.html", {"error": localize(exc)}, status_code=404)
+    values = await run(request, _detail, shop_of(request).shop_id, path_id(request))
     latest = values["versions"][0]
     values["values"] = {
         "name": values["creative"].name,
@@ -146,28 +143,15 @@ async def edit(request: Request) -> Response:
             shop.user_id,
         )
     except MarketplaceError as exc:
-        try:
-            page = await run(request, _detail, shop.shop_id, creative_id)
-        except MarketplaceError as missing:
-            return render(
-                request, "shop/message.html", {"error": localize(missing)}, status_code=404
-            )
+        page = await run(request, _detail, shop.shop_id, creative_id)
         page["values"] = values
         return _form_page(request, "shop/creative_detail.html", page, exc)
     return RedirectResponse(plugin_path(request, "shop_creative", id=creative_id), status_code=303)
 
 
-def _image(session: Any, version_id: int) -> tuple[CreativeVersion, int] | None:
-    version = session.get(CreativeVersion, version_id)
-    if version is None:
-        return None
-    creative = session.get_one(Creative, version.creative_id)
-    return version, creative.shop_id
-
-
 async def image(request: Request) -> Response:
     """Approved images are public; others only for the owning shop and for staff."""
-    found = await run(request, _image, path_id(request))
+    found = await run(request, version_with_owner, path_id(request))
     if found is None:
         return Response(status_code=404)
     version, owner = found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -10,46 +11,46 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from billing.bookings import accept_invoice
-from billing.errors import BillingError
+from billing.errors import IssuerNotConfigured
 from billing.models import PaymentMethod
 from marketplace.audit import Actor
-from marketplace.booking_controls import ASSIGNABLE, assign_creative
-from marketplace.booking_requests import parse_booking_request, parse_idempotency_key
-from marketplace.bookings import (
+from marketplace.bookings.cancellation import NOTICE_DAYS
+from marketplace.bookings.controls import ASSIGNABLE, assign_creative
+from marketplace.bookings.requests import parse_booking_request, parse_idempotency_key
+from marketplace.bookings.services import (
     cancel_booking,
-    place_hold,
     quote_booking,
     shop_booking,
 )
 from marketplace.calendar import TOKYO, tokyo_date
-from marketplace.cancellation import NOTICE_DAYS
 from marketplace.db import utcnow
+from marketplace.delivery.layout import HostLayout
 from marketplace.errors import InvalidInput, MarketplaceError
-from marketplace.models import Placement
-from marketplace.placements import list_placements
+from marketplace.inventory.placements import get_placement, sellable_placements
+from marketplace.inventory.targeting import ALLOWED_VALUES, DIMENSION_LABELS
 from marketplace.queries import (
+    booking_opening_for,
     calendars,
     cancellation_preview,
     creative_summaries,
     dashboard,
     effective_status,
-    upcoming_mondays,
 )
-from marketplace.targeting import ALLOWED_VALUES, DIMENSION_LABELS
 from marketplace.vocab import DISTRICTS
 from portal_plugin.auth import require_shop
-from portal_plugin.billing_setup import billing_config
+from portal_plugin.billing_setup import billing_config, invoicing_unavailable, provider_for
 from portal_plugin.context import context
+from portal_plugin.delivery_view import delivery_view
+from portal_plugin.errors import localize
+from portal_plugin.labels import BOOKING_STATUS_LABELS, CREATIVE_STATUS_LABELS
 from portal_plugin.marketplace_web import (
-    BOOKING_STATUS_LABELS,
-    CREATIVE_STATUS_LABELS,
     form_data,
-    localize,
+    hold_for_shop,
+    host_layout,
     path_id,
     run,
     shop_actor,
     shop_of,
-    status_code,
     targeting_from_form,
 )
 from portal_plugin.web import plugin_path, render
@@ -65,10 +66,6 @@ def _page(request: Request, template: str, values: dict[str, Any], status: int =
     values.setdefault("creative_labels", CREATIVE_STATUS_LABELS)
     values.setdefault("districts", DISTRICTS)
     return render(request, template, values, status_code=status)
-
-
-def _error_page(request: Request, exc: MarketplaceError) -> Response:
-    return _page(request, "shop/message.html", {"error": localize(exc)}, status_code(exc))
 
 
 @require_shop
@@ -89,26 +86,37 @@ async def dashboard_page(request: Request) -> Response:
 
 @require_shop
 async def availability_page(request: Request) -> Response:
-    grid = await run(request, calendars, utcnow(), 12)
+    grid = await run(request, calendars, utcnow(), 12, host=host_layout(request))
     return _page(request, "shop/availability.html", {"grid": grid})
 
 
-def _wizard_values(session: Any, shop_id: int) -> dict[str, Any]:
+def _wizard_values(
+    session: Any, shop_id: int, host: HostLayout, chosen: dict[str, Any]
+) -> dict[str, Any]:
+    asked = str(chosen.get("placement_id", ""))
+    opening = booking_opening_for(session, utcnow(), host, int(asked) if asked.isdigit() else None)
     return {
-        "placements": list_placements(session, active_only=True),
+        "placements": sellable_placements(session, host),
+        "opening": opening,
+        "chosen": {
+            **chosen,
+            "placement_id": str(opening.placement_id or ""),
+            "first_week": chosen.get("first_week") or str(opening.first_week or ""),
+        },
         "creatives": creative_summaries(session, shop_id),
     }
 
 
 @require_shop
 async def book_page(request: Request) -> Response:
-    values = await run(request, _wizard_values, shop_of(request).shop_id)
-    values.update(
-        mondays=upcoming_mondays(tokyo_date(utcnow())),
-        choices=TARGETING_CHOICES,
-        dimension_labels=DIMENSION_LABELS,
-        chosen=dict(request.query_params),
+    values = await run(
+        request,
+        _wizard_values,
+        shop_of(request).shop_id,
+        host_layout(request),
+        dict(request.query_params),
     )
+    values.update(choices=TARGETING_CHOICES, dimension_labels=DIMENSION_LABELS)
     return _page(request, "shop/book.html", values)
 
 
@@ -130,19 +138,19 @@ async def quote_page(request: Request) -> Response:
     now = utcnow()
     try:
         booking_request = parse_booking_request(data, tokyo_date(now), targeting)
-        priced = await run(request, quote_booking, shop.shop_id, booking_request, now)
+        priced = await run(
+            request, quote_booking, shop.shop_id, booking_request, now, host_layout(request)
+        )
     except MarketplaceError as exc:
-        values = await run(request, _wizard_values, shop.shop_id)
+        values = await run(request, _wizard_values, shop.shop_id, host_layout(request), data)
         values.update(
-            mondays=upcoming_mondays(tokyo_date(now)),
             choices=TARGETING_CHOICES,
             dimension_labels=DIMENSION_LABELS,
-            chosen=data,
             chosen_targeting=targeting,
             error=localize(exc),
             error_field=exc.field,
         )
-        return _page(request, "shop/book.html", values, status_code(exc))
+        return _page(request, "shop/book.html", values, exc.status)
     return _page(
         request,
         "shop/quote.html",
@@ -151,6 +159,7 @@ async def quote_page(request: Request) -> Response:
             "priced": priced,
             "targeting": booking_request.targeting.to_json(),
             "dimension_labels": DIMENSION_LABELS,
+            "host_cap": host_layout(request).frequency_cap,
             # A fresh key per quote page: submitting this page twice books once.
             "idempotency_key": uuid.uuid4().hex,
         },
@@ -159,25 +168,22 @@ async def quote_page(request: Request) -> Response:
 
 @require_shop
 async def hold(request: Request) -> Response:
-    shop = shop_of(request)
     data = await form_data(request)
     now = utcnow()
-    try:
-        booking_request = parse_booking_request(data, tokyo_date(now), targeting_from_form(data))
-        key = parse_idempotency_key(data.get("idempotency_key"))
-        booking = await run(
-            request, place_hold, shop.shop_id, booking_request, key, user_id=shop.user_id, now=now
-        )
-    except MarketplaceError as exc:
-        return _error_page(request, exc)
+    booking_request = parse_booking_request(data, tokyo_date(now), targeting_from_form(data))
+    key = parse_idempotency_key(data.get("idempotency_key"))
+    booking = await hold_for_shop(request, booking_request, key, now)
     return RedirectResponse(plugin_path(request, "shop_booking", id=booking.id), status_code=303)
 
 
-def _booking_view(session: Any, shop_id: int, booking_id: int) -> dict[str, Any]:
+def _booking_view(
+    session: Any, shop_id: int, booking_id: int, now: datetime, cap: int
+) -> dict[str, Any]:
     booking = shop_booking(session, shop_id, booking_id)
     return {
         "booking": booking,
-        "placement": session.get(Placement, booking.placement_id),
+        "delivery": delivery_view(session, booking, now, cap),
+        "placement": get_placement(session, booking.placement_id),
         "creatives": creative_summaries(session, shop_id),
         "assignable": booking.status in ASSIGNABLE,
     }
@@ -185,11 +191,15 @@ def _booking_view(session: Any, shop_id: int, booking_id: int) -> dict[str, Any]
 
 @require_shop
 async def booking_page(request: Request) -> Response:
-    try:
-        values = await run(request, _booking_view, shop_of(request).shop_id, path_id(request))
-    except MarketplaceError as exc:
-        return _error_page(request, exc)
     now = utcnow()
+    values = await run(
+        request,
+        _booking_view,
+        shop_of(request).shop_id,
+        path_id(request),
+        now,
+        host_layout(request).frequency_cap,
+    )
     expires = values["booking"].hold_expires_at
     values.update(
         hold_expires_local=expires.astimezone(TOKYO) if expires else None,
@@ -197,6 +207,8 @@ async def booking_page(request: Request) -> Response:
         terms=cancellation_preview(values["booking"], now),
         notice_days=NOTICE_DAYS,
         dimension_labels=DIMENSION_LABELS,
+        # Card and konbini need Stripe; without it the only way to pay is the invoice above.
+        stripe_online=provider_for(context(request)) is not None,
     )
     return _page(request, "shop/booking.html", values)
 
@@ -215,10 +227,8 @@ async def confirm(request: Request) -> Response:
             method=PaymentMethod.BANK_TRANSFER,
             actor=shop_actor(request),
         )
-    except MarketplaceError as exc:
-        return _error_page(request, exc)
-    except BillingError as exc:
-        return _page(request, "shop/message.html", {"error": str(exc)}, 400)
+    except IssuerNotConfigured as exc:
+        return _page(request, "shop/message.html", {"error": invoicing_unavailable(exc)}, 503)
     prefix = request.scope.get("root_path", "")
     return RedirectResponse(f"{prefix}/shop/billing/invoices/{invoice.number}", status_code=303)
 
@@ -228,19 +238,16 @@ async def choose_creative(request: Request) -> Response:
     shop = shop_of(request)
     data = await form_data(request)
     raw = str(data.get("creative_id", ""))
-    try:
-        if not raw.isdigit():
-            raise InvalidInput("広告素材を選んでください", field="creative_id")
-        await run(
-            request,
-            assign_creative,
-            shop.shop_id,
-            path_id(request),
-            int(raw),
-            shop_actor(request),
-        )
-    except MarketplaceError as exc:
-        return _error_page(request, exc)
+    if not raw.isdigit():
+        raise InvalidInput("広告素材を選んでください", field="creative_id")
+    await run(
+        request,
+        assign_creative,
+        shop.shop_id,
+        path_id(request),
+        int(raw),
+        shop_actor(request),
+    )
     return RedirectResponse(
         plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )
@@ -254,17 +261,14 @@ def _cancel(session: Any, booking_id: int, actor: Actor, shop_id: int, reason: s
 async def cancel(request: Request) -> Response:
     shop = shop_of(request)
     data = await form_data(request)
-    try:
-        await run(
-            request,
-            _cancel,
-            path_id(request),
-            shop_actor(request),
-            shop.shop_id,
-            str(data.get("reason", ""))[:1000],
-        )
-    except MarketplaceError as exc:
-        return _error_page(request, exc)
+    await run(
+        request,
+        _cancel,
+        path_id(request),
+        shop_actor(request),
+        shop.shop_id,
+        str(data.get("reason", ""))[:1000],
+    )
     return RedirectResponse(
         plugin_path(request, "shop_booking", id=path_id(request)), status_code=303
     )

@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analytics.errors import UnknownBooking
 from analytics.shop_report import ShopReport, report_tables
 from analytics.shop_report_source import load_shop_report, shop_bookings
 from marketplace.vocab import StaffRole
@@ -18,29 +17,28 @@ from portal_plugin.routes.finance import REPORT_HELPERS
 from portal_plugin.web import json_error, render
 
 
-async def _report(request: Request, shop_id: int | None) -> ShopReport | Response:
+async def _report(request: Request, shop_id: int | None) -> ShopReport:
     booking_id = int(request.path_params["id"])
 
     def work(session: Session) -> ShopReport:
         return load_shop_report(session, booking_id, shop_id)
 
-    try:
-        return await context(request).in_transaction(work)
-    except UnknownBooking as exc:
-        return json_error(404, "not_found", exc.message)
+    return await context(request).in_transaction(work)
 
 
-def _page(request: Request, report: ShopReport, base: str) -> Response:
+def _page(request: Request, report: ShopReport, base: str, *, for_shop: bool) -> Response:
+    tables = report_tables(report, for_shop=for_shop)
     return render(
         request,
         "shop/report.html",
-        {"r": report, "tables": report_tables(report), "export_base": base, **REPORT_HELPERS},
+        {"r": report, "tables": tables, "export_base": base, **REPORT_HELPERS},
     )
 
 
-def _download(request: Request, report: ShopReport) -> Response:
+def _download(request: Request, report: ShopReport, *, for_shop: bool) -> Response:
     key = request.path_params["table"]
-    table = next((t for t in report_tables(report) if t.key == key), None)
+    tables = report_tables(report, for_shop=for_shop)
+    table = next((t for t in tables if t.key == key), None)
     if table is None:
         return json_error(404, "not_found", "その表はありません")
     return table_download([table], "csv", f"booking-{report.booking.booking_id}-{key}")
@@ -57,38 +55,34 @@ async def shop_report_list(request: Request) -> Response:
 async def shop_report_page(request: Request) -> Response:
     shop: ShopPrincipal = request.state.shop
     report = await _report(request, shop.shop_id)
-    if isinstance(report, Response):
-        return report
     return _page(
         request,
         report,
         f"{request.scope.get('root_path', '')}/shop/reports/{report.booking.booking_id}",
+        for_shop=True,
     )
 
 
 @require_shop
 async def shop_report_csv(request: Request) -> Response:
     shop: ShopPrincipal = request.state.shop
-    report = await _report(request, shop.shop_id)
-    return report if isinstance(report, Response) else _download(request, report)
+    return _download(request, await _report(request, shop.shop_id), for_shop=True)
 
 
 @require_staff(StaffRole.FINANCE, StaffRole.REVIEWER)
 async def staff_report_page(request: Request) -> Response:
     report = await _report(request, None)
-    if isinstance(report, Response):
-        return report
     return _page(
         request,
         report,
         f"{request.scope.get('root_path', '')}/finance/bookings/{report.booking.booking_id}/report",
+        for_shop=False,
     )
 
 
 @require_staff(StaffRole.FINANCE, StaffRole.REVIEWER)
 async def staff_report_csv(request: Request) -> Response:
-    report = await _report(request, None)
-    return report if isinstance(report, Response) else _download(request, report)
+    return _download(request, await _report(request, None), for_shop=False)
 
 
 routes = [

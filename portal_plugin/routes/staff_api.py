@@ -9,14 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from marketplace.booking_controls import pause_booking, resume_booking
-from marketplace.errors import InvalidInput, MarketplaceError
-from marketplace.review import approve_version, reject_version, review_queue
-from marketplace.shop_accounts import decide_shop
+from marketplace.accounts.shops import decide_shop
+from marketplace.bookings.controls import pause_booking, resume_booking
+from marketplace.errors import InvalidInput
+from marketplace.review.services import approve_version, reject_version, review_queue
 from marketplace.switches import portal_settings, set_disaster_mode
 from marketplace.vocab import StaffRole
 from portal_plugin.auth import require_staff
-from portal_plugin.marketplace_web import current_policy, error_json, path_id, run, staff_actor
+from portal_plugin.marketplace_web import current_policy, path_id, run, staff_actor
 from portal_plugin.routes.marketplace_api import json_object
 
 R, F = StaffRole.REVIEWER, StaffRole.FINANCE
@@ -69,25 +69,22 @@ async def queue(request: Request) -> Response:
 def _decide(action: str) -> Any:
     @require_staff(R)
     async def endpoint(request: Request) -> Response:
-        try:
-            body = await json_object(request)
-            actor = staff_actor(request)
-            if action == "approve":
-                version = await run(
-                    request, approve_version, path_id(request), actor, _text(body, "note")
-                )
-            else:
-                version = await run(
-                    request,
-                    reject_version,
-                    path_id(request),
-                    actor,
-                    _text(body, "rule"),
-                    _text(body, "reason"),
-                    current_policy(request),
-                )
-        except MarketplaceError as exc:
-            return error_json(exc)
+        body = await json_object(request)
+        actor = staff_actor(request)
+        if action == "approve":
+            version = await run(
+                request, approve_version, path_id(request), actor, _text(body, "note")
+            )
+        else:
+            version = await run(
+                request,
+                reject_version,
+                path_id(request),
+                actor,
+                _text(body, "rule"),
+                _text(body, "reason"),
+                current_policy(request),
+            )
         return JSONResponse(
             {
                 "version_id": version.id,
@@ -114,18 +111,15 @@ def _decide(action: str) -> Any:
 
 @require_staff(R)
 async def shop_decision(request: Request) -> Response:
-    try:
-        body = await json_object(request)
-        shop = await run(
-            request,
-            decide_shop,
-            path_id(request),
-            _text(body, "decision"),
-            staff_actor(request),
-            _text(body, "reason"),
-        )
-    except MarketplaceError as exc:
-        return error_json(exc)
+    body = await json_object(request)
+    shop = await run(
+        request,
+        decide_shop,
+        path_id(request),
+        _text(body, "decision"),
+        staff_actor(request),
+        _text(body, "reason"),
+    )
     return JSONResponse({"shop_id": shop.id, "status": shop.status.value})
 
 
@@ -146,20 +140,17 @@ shop_decision.__doc__ = f"""
 def _booking_control(action: str) -> Any:
     @require_staff(R)
     async def endpoint(request: Request) -> Response:
-        try:
-            body = await json_object(request)
-            if action == "pause":
-                booking = await run(
-                    request,
-                    pause_booking,
-                    path_id(request),
-                    staff_actor(request),
-                    _text(body, "reason"),
-                )
-            else:
-                booking = await run(request, resume_booking, path_id(request), staff_actor(request))
-        except MarketplaceError as exc:
-            return error_json(exc)
+        body = await json_object(request)
+        if action == "pause":
+            booking = await run(
+                request,
+                pause_booking,
+                path_id(request),
+                staff_actor(request),
+                _text(body, "reason"),
+            )
+        else:
+            booking = await run(request, resume_booking, path_id(request), staff_actor(request))
         return JSONResponse({"booking_id": booking.id, "status": booking.status.value})
 
     endpoint.__doc__ = f"""
@@ -205,14 +196,11 @@ async def disaster_mode_read(request: Request) -> Response:
 
 @require_staff(R, F)
 async def disaster_mode_switch(request: Request) -> Response:
-    try:
-        body = await json_object(request)
-        enabled = body.get("enabled")
-        if not isinstance(enabled, bool):
-            raise InvalidInput("enabled は true か false で指定してください", field="enabled")
-        await run(request, set_disaster_mode, staff_actor(request), enabled, _text(body, "message"))
-    except MarketplaceError as exc:
-        return error_json(exc)
+    body = await json_object(request)
+    enabled = body.get("enabled")
+    if not isinstance(enabled, bool):
+        raise InvalidInput("enabled は true か false で指定してください", field="enabled")
+    await run(request, set_disaster_mode, staff_actor(request), enabled, _text(body, "message"))
     return JSONResponse(await run(request, _settings_json))
 
 

@@ -8,31 +8,37 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from marketplace.booking_controls import pause_booking, resume_booking
-from marketplace.bookings import cancel_booking
+from marketplace.bookings.controls import pause_booking, resume_booking
+from marketplace.bookings.services import cancel_booking
 from marketplace.db import utcnow
+from marketplace.delivery.forecast import WARN_BELOW
+from marketplace.delivery.layout import HostLayout
+from marketplace.delivery.outlook_reading import placement_outlooks
+from marketplace.delivery.shortfall import REACH_CAUSES
 from marketplace.errors import InvalidInput, MarketplaceError, NotFound
-from marketplace.lifecycle import PlacementKind
-from marketplace.models import Placement
-from marketplace.placements import (
+from marketplace.inventory.placements import (
     create_placement,
+    get_placement,
     list_placements,
     parse_placement,
+    placement_layout,
     update_placement,
 )
-from marketplace.pricing import TARGETING_DIMENSIONS
+from marketplace.inventory.pricing import TARGETING_DIMENSIONS
+from marketplace.inventory.targeting import DIMENSION_LABELS
+from marketplace.lifecycle import PlacementKind
 from marketplace.queries import all_bookings, calendars, effective_status
-from marketplace.targeting import DIMENSION_LABELS
 from marketplace.vocab import StaffRole
 from portal_plugin.auth import require_staff
+from portal_plugin.errors import localize
+from portal_plugin.i18n import gettext as _
+from portal_plugin.labels import BOOKING_STATUS_LABELS
 from portal_plugin.marketplace_web import (
-    BOOKING_STATUS_LABELS,
     form_data,
-    localize,
+    host_layout,
     path_id,
     run,
     staff_actor,
-    status_code,
 )
 from portal_plugin.web import plugin_path, render
 
@@ -67,10 +73,11 @@ def placement_form_values(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _inventory(session: Any) -> dict[str, Any]:
+def _inventory(session: Any, host: HostLayout) -> dict[str, Any]:
     now = utcnow()
     return {
         "placements": list_placements(session),
+        "unservable": placement_layout(session, host).unservable,
         "grid": calendars(session, now, 8),
         "bookings": all_bookings(session),
         "status_of": lambda booking: effective_status(booking, now),
@@ -80,7 +87,11 @@ def _inventory(session: Any) -> dict[str, Any]:
 async def _page(
     request: Request, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    values = await run(request, _inventory)
+    values = await run(request, _inventory, host_layout(request))
+    values["unservable"] = {
+        placement_id: _(reason.template).format(**reason.params)
+        for placement_id, reason in values["unservable"].items()
+    }
     values.update(
         staff=request.state.staff,
         labels=BOOKING_STATUS_LABELS,
@@ -107,25 +118,25 @@ async def placement_save(request: Request) -> Response:
         if placement_id:
             if not str(placement_id).isdigit():
                 raise NotFound("広告枠が見つかりません")
-            await run(request, update_placement, int(placement_id), values, staff_actor(request))
+            await run(
+                request,
+                update_placement,
+                int(placement_id),
+                values,
+                staff_actor(request),
+                host_layout(request),
+            )
         else:
-            await run(request, create_placement, values, staff_actor(request))
+            await run(request, create_placement, values, staff_actor(request), host_layout(request))
     except MarketplaceError as exc:
-        return await _page(request, {"error": localize(exc), "form": data}, status_code(exc))
+        return await _page(request, {"error": localize(exc), "form": data}, exc.status)
     return RedirectResponse(plugin_path(request, "staff_inventory"), status_code=303)
-
-
-def _placement(session: Any, placement_id: int) -> Placement:
-    placement = session.get(Placement, placement_id)
-    if placement is None:
-        raise NotFound("広告枠が見つかりません")
-    return placement
 
 
 @require_staff()
 async def placement_edit_page(request: Request) -> Response:
     try:
-        placement = await run(request, _placement, path_id(request))
+        placement = await run(request, get_placement, path_id(request))
     except MarketplaceError as exc:
         return await _page(request, {"error": localize(exc)}, 404)
     form = {
@@ -157,6 +168,19 @@ async def placement_edit_page(request: Request) -> Response:
     return await _page(request, {"form": form})
 
 
+@require_staff(R, F)
+async def reach_page(request: Request) -> Response:
+    """Forecast vs sold per placement-week: can what was sold be delivered?"""
+    outlooks = await run(
+        request, placement_outlooks, utcnow(), cap=host_layout(request).frequency_cap
+    )
+    return render(
+        request,
+        "staff/marketplace/reach.html",
+        {"outlooks": outlooks, "reach_causes": REACH_CAUSES, "warn_below": WARN_BELOW},
+    )
+
+
 def _booking_action(action: str) -> Any:
     @require_staff(R)
     async def endpoint(request: Request) -> Response:
@@ -174,7 +198,7 @@ def _booking_action(action: str) -> Any:
                     raise InvalidInput("取り消しの理由を入力してください", field="reason")
                 await run(request, cancel_booking, booking_id, actor, by_city=True, reason=reason)
         except MarketplaceError as exc:
-            return await _page(request, {"error": localize(exc)}, status_code(exc))
+            return await _page(request, {"error": localize(exc)}, exc.status)
         return RedirectResponse(plugin_path(request, "staff_inventory"), status_code=303)
 
     return endpoint
@@ -182,6 +206,7 @@ def _booking_action(action: str) -> Any:
 
 routes = [
     Route("/staff/inventory", inventory_page, methods=["GET"], name="staff_inventory"),
+    Route("/staff/inventory/reach", reach_page, methods=["GET"], name="staff_reach"),
     Route("/staff/placements", placement_save, methods=["POST"], name="staff_placement_save"),
     Route(
         "/staff/placements/{id:int}", placement_edit_page, methods=["GET"], name="staff_placement"

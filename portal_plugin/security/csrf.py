@@ -2,13 +2,20 @@
 
 The token lives in the signed session. Forms send it as the `csrf_token` field, scripts as the
 `X-CSRF-Token` header. Requests without the session cookie (bearer-token APIs, webhooks) carry
-no ambient authority and are left alone.
+no ambient authority and are left alone. A request that carries the cookie too is let through
+without a token only when a valid bearer API token authenticates it, and then its session is
+hidden from the app: the cookie never authenticates such a request. Any other `Authorization`
+header (Basic, an unknown bearer token) changes nothing: the token is required.
+Residents' forms (under `own_token_prefixes`) carry a token signed for the resident
+instead (portal_plugin/resident_forms.py): their cards are rendered for the host, which never
+sees the browser's session, and their routes check it.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -33,27 +40,55 @@ def csrf_token(session: dict[str, Any]) -> str:
 class CSRFMiddleware:
     """Must sit inside SessionMiddleware so that `scope["session"]` is populated."""
 
-    def __init__(self, app: ASGIApp, session_cookie: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        session_cookie: str,
+        bearer_authenticates: Callable[[Request], Awaitable[bool]],
+        own_token_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.session_cookie = session_cookie
+        # Whether the request's `Authorization: Bearer` is a valid API token.
+        self.bearer_authenticates = bearer_authenticates
+        self.own_token_prefixes = own_token_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if self.session_cookie not in request.cookies or "authorization" in request.headers:
+        if self.own_token_prefixes and _own_path(scope).startswith(self.own_token_prefixes):
             await self.app(scope, receive, send)
+            return
+        if self.session_cookie not in request.cookies:
+            await self.app(scope, receive, send)
+            return
+        if "authorization" in request.headers and await self.bearer_authenticates(request):
+            # A copy: the session middleware outside still holds (and keeps) the real one.
+            await self.app({**scope, "session": {}}, receive, send)
             return
         expected = scope.get("session", {}).get(SESSION_KEY)
         supplied = request.headers.get(HEADER)
         body_messages: list[Message] = []
         if supplied is None:
             supplied, body_messages = await _token_from_form(request, receive)
-        if not (isinstance(expected, str) and supplied and hmac.compare_digest(expected, supplied)):
+        if not (isinstance(expected, str) and supplied and _same(expected, supplied)):
             await _refuse(scope, receive, send)
             return
         await self.app(scope, _replay(body_messages, receive), send)
+
+
+def _same(expected: str, supplied: str) -> bool:
+    # As bytes: compare_digest refuses str with non-ASCII characters (a header's 0x80+ bytes).
+    return hmac.compare_digest(expected.encode(), supplied.encode())
+
+
+def _own_path(scope: Scope) -> str:
+    """The path inside the plugin, whatever prefix the host mounted it under."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 async def _token_from_form(request: Request, receive: Receive) -> tuple[str | None, list[Message]]:

@@ -18,8 +18,8 @@ from marketplace.delivery.service import DeliveryService
 from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.writer import EventWriter
 from marketplace.models import Resident
-from tests.analytics.world import book, deliver, shop
-from tests.conftest import TEST_IDENTITY_SECRET
+from tests.support.analytics_world import book, deliver, shop
+from tests.support.settings import TEST_IDENTITY_SECRET
 
 MONDAY = date(2026, 6, 1)
 
@@ -107,3 +107,26 @@ def test_refresh_job_snapshots_recently_delivered_bookings(session: Session) -> 
     stored = stored_reach(session, booking_id).set_index(["dimension", "value"])["residents"]
     assert stored[("total", "all")] == 30
     assert refresh_live_bookings(session, at + timedelta(days=3)) == 0
+
+
+def test_forget_deletes_the_residents_ad_choices_too(session: Session) -> None:
+    from marketplace.delivery.choices import NO_CHOICES, choices_of, hide_shop
+    from marketplace.delivery.choices import set_personalized_ads as set_personalized
+
+    booking_id, at = _world(session)
+    key = _key("resident-only-choices")
+    shop_id = book_shop_id(session, booking_id)
+    hide_shop(session, key, shop_id, at)
+    set_personalized(session, key, False, at)
+    # Choices alone are data the plugin holds: forgetting finds them without profile or events.
+    result = forget_resident(session, "resident-only-choices", TEST_IDENTITY_SECRET, at)
+    assert result.choices_deleted == 2  # the hidden shop and the choices row
+    assert choices_of(session, key) == NO_CHOICES
+
+
+def book_shop_id(session: Session, booking_id: int) -> int:
+    from marketplace.models import Booking
+
+    booking = session.get(Booking, booking_id)
+    assert booking is not None
+    return booking.shop_id

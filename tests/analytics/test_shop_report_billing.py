@@ -13,7 +13,7 @@ from billing.make_goods import run_make_goods
 from billing.models import DocumentKind, Invoice
 from marketplace.calendar import TOKYO
 from marketplace.lifecycle import BookingStatus
-from tests.analytics.world import CONFIG, Viewer, book, deliver, shop
+from tests.support.analytics_world import CONFIG, Viewer, book, deliver, shop
 
 MONDAY = date(2026, 6, 1)
 
@@ -36,8 +36,9 @@ def test_report_equals_invoices_minus_the_make_good_credit(session: Session) -> 
     booking = book(session, owner, MONDAY, weeks=1, shares=1)  # 1 of 4 shares
     other = book(session, shop(session, "会津塗"), MONDAY, weeks=1, shares=3)
     evening = datetime.combine(MONDAY, time(19), tzinfo=TOKYO)
-    deliver(session, booking, viewers("a", 30), evening)
-    deliver(session, other, viewers("b", 170), evening + timedelta(days=2))
+    # Sold out, both untargeted: each booking was eligible for all 200 slots.
+    deliver(session, booking, viewers("a", 30), evening, slots=200)
+    deliver(session, other, viewers("b", 170), evening + timedelta(days=2), slots=200)
     booking.status = BookingStatus.COMPLETED
     session.flush()
 

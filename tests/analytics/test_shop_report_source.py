@@ -11,10 +11,11 @@ from analytics.errors import UnknownBooking
 from analytics.privacy import K_ANONYMITY
 from analytics.shop_report_source import load_shop_report
 from billing.models import DocumentKind, Invoice
-from billing.refunds import make_good_amount
 from marketplace.calendar import TOKYO
+from marketplace.delivery.measured import measure_booking
 from marketplace.delivery.models import DeliveryRollup
-from tests.analytics.world import Viewer, book, deliver, shop
+from marketplace.models import Booking
+from tests.support.analytics_world import Viewer, book, deliver, shop
 
 MONDAY = date(2026, 6, 1)
 
@@ -36,6 +37,7 @@ def test_shop_report_equals_the_rollups_and_the_invoices(session: Session) -> No
         day1,
         clicks_every=5,
         invalid_every=7,
+        slots=100,
     )
     deliver(
         session,
@@ -43,8 +45,9 @@ def test_shop_report_equals_the_rollups_and_the_invoices(session: Session) -> No
         _viewers("a", 20, "30-39", "minato") + _viewers("c", 25, "40-49"),
         day2,
         clicks_every=4,
+        slots=60,
     )
-    deliver(session, other, _viewers("z", 60, "50-59"), day1, clicks_every=10)
+    deliver(session, other, _viewers("z", 60, "50-59"), day1, clicks_every=10, slots=100)
     report = load_shop_report(session, booking.id, shop_id=owner.id)
 
     rolled = session.execute(
@@ -60,19 +63,19 @@ def test_shop_report_equals_the_rollups_and_the_invoices(session: Session) -> No
         )
     )
     assert report.booking.billed_yen == invoiced == booking.total_yen
-    # The share delivered is measured on the same rollups billing's make-goods use.
-    assert report.share_delivered == pytest.approx(82 / (82 + 60))
-    expected = make_good_amount(
-        Fraction(report.booking.shares, report.booking.shares_per_week),
-        Fraction(report.impressions, report.placement_impressions),
-        report.booking.billed_yen,
-    )
-    assert expected >= 0
+    # The share delivered is the one measure billing's make-goods read: valid impressions over
+    # the slots the booking was eligible for, scaled by the placement's view rate (6 of its 148
+    # offers were seen by bots only).
+    assert report.measure == measure_booking(session, session.get_one(Booking, booking.id))
+    assert report.measure.view_rate == Fraction(142, 148)
+    assert report.measure.share_delivered == Fraction(82, 1) / (160 * Fraction(142, 148))
+    assert report.owed == 38  # a quarter of 153.5 seen slots
     daily = report.daily.set_index("day")
     assert (
         daily.loc[MONDAY, "impressions"] == 37
         and daily.loc[MONDAY + timedelta(days=1), "impressions"] == 45
     )
+    assert daily.loc[MONDAY, "owed"] == 23  # 100 × 142/148 ÷ 4 = 23.99
     assert len(report.daily) == 7
 
 

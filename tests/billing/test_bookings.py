@@ -14,9 +14,9 @@ from billing.bookings import (
 from billing.models import DocumentKind, Invoice, Refund, RefundStatus
 from billing.payments import invoice_position, record_bank_transfer
 from marketplace.audit import Actor
-from marketplace.bookings import cancel_booking
+from marketplace.bookings.services import cancel_booking
 from marketplace.lifecycle import ActorKind, BookingStatus
-from tests.billing.conftest import NOW
+from tests.support.billing_world import NOW
 
 
 def test_short_booking_gets_one_invoice_for_all_weeks(

@@ -9,11 +9,16 @@ from sqlalchemy.orm import Session
 
 from billing import ledger
 from billing.config import BillingConfig
-from billing.errors import CreditExceedsInvoice, InvoiceAlreadyIssued, IssuerNotConfigured
+from billing.errors import (
+    BankAccountNotConfigured,
+    CreditExceedsInvoice,
+    InvoiceAlreadyIssued,
+    IssuerNotConfigured,
+)
 from billing.invoices import CreditDraft, LineDraft, issue_credit_note, issue_invoice
 from billing.models import DocumentKind, Invoice
 from billing.tax import RoundingMode
-from tests.billing.conftest import ISSUER_NAME, ISSUER_NUMBER
+from tests.support.billing_world import ISSUER_NAME, ISSUER_NUMBER
 
 
 def _weeks_line(amount: int, booking_id: int | None = None) -> LineDraft:
@@ -49,7 +54,8 @@ def test_issue_invoice_snapshots_issuer_and_recipient(
     assert invoice.recipient_name == shop.business_name
     assert invoice.recipient_registration_number == "T7123456789012"
     assert (invoice.total, invoice.taxable, invoice.tax) == (44_000, 40_000, 4_000)
-    assert invoice.due_date == date(2026, 5, 31)
+    # 30 days after 1 May is Sunday 31 May: payable on the next business day.
+    assert invoice.due_date == date(2026, 6, 1)
     assert ledger.balance(session, ledger.receivable(shop.id)) == 44_000
     assert ledger.balance(session, ledger.DEFERRED_REVENUE) == -40_000
     assert ledger.balance(session, ledger.TAX_PAYABLE) == -4_000
@@ -110,6 +116,53 @@ def test_issuing_needs_a_configured_issuer(session, make_shop) -> None:
     bad = BillingConfig(issuer_name="市", issuer_registration_number="T1000012050002")
     with pytest.raises(IssuerNotConfigured, match="登録番号"):
         bad.issuer()
+
+
+def test_issuing_needs_a_bank_account_to_pay_into(session, make_shop, billing_config) -> None:
+    shop = make_shop()
+    no_account = BillingConfig(
+        issuer_name=billing_config.issuer_name,
+        issuer_registration_number=billing_config.issuer_registration_number,
+    )
+    with pytest.raises(BankAccountNotConfigured, match="INVOICE_BANK_ACCOUNT"):
+        issue_invoice(
+            session,
+            no_account,
+            shop_id=shop.id,
+            lines=[LineDraft("広告", 1_100)],
+            issue_date=date(2026, 5, 1),
+        )
+    assert session.query(Invoice).filter_by(shop_id=shop.id).count() == 0
+    # No number was taken: the next invoice issued is still the first of the year.
+    issued = issue_invoice(
+        session,
+        billing_config,
+        shop_id=shop.id,
+        lines=[LineDraft("広告", 1_100)],
+        issue_date=date(2026, 5, 1),
+    )
+    assert issued.sequence == 1
+
+
+@pytest.mark.parametrize(
+    ("issue_date", "due_date"),
+    [
+        (date(2026, 11, 30), date(2027, 1, 4)),  # +30 = 30 Dec: 年末年始, then the weekend
+        (date(2026, 12, 12), date(2027, 1, 12)),  # +30 = Mon 11 Jan 2027, 成人の日
+        (date(2026, 6, 1), date(2026, 7, 1)),  # +30 = Wed 1 Jul, a business day
+    ],
+)
+def test_due_dates_fall_on_a_business_day(
+    session, make_shop, billing_config, issue_date: date, due_date: date
+) -> None:
+    invoice = issue_invoice(
+        session,
+        billing_config,
+        shop_id=make_shop().id,
+        lines=[LineDraft("広告", 1_100)],
+        issue_date=issue_date,
+    )
+    assert invoice.due_date == due_date
 
 
 def test_issued_invoices_cannot_be_changed_in_code(
@@ -193,6 +246,7 @@ def test_crediting_everything_returns_exactly_the_tax(
         issuer_name=billing_config.issuer_name,
         issuer_registration_number=billing_config.issuer_registration_number,
         rounding=mode,
+        bank_account=billing_config.bank_account,
     )
     shop = make_shop()
     invoice = issue_invoice(

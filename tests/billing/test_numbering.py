@@ -17,9 +17,14 @@ from marketplace.db import make_engine, make_session_factory
 from marketplace.models import Shop
 from marketplace.vocab import ShopStatus
 from portal_plugin.migrate import upgrade
-from tests.dbtools import throwaway_database
+from tests.support.databases import throwaway_database
+from tests.support.settings import TEST_BANK_ACCOUNT
 
-CONFIG = BillingConfig(issuer_name="会津若松市", issuer_registration_number="T7000012050002")
+CONFIG = BillingConfig(
+    issuer_name="会津若松市",
+    issuer_registration_number="T7000012050002",
+    bank_account=TEST_BANK_ACCOUNT,
+)
 
 
 def test_formats() -> None:

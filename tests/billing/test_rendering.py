@@ -16,7 +16,7 @@ from billing.rendering import (
     invoice_view,
     render_pdfs,
 )
-from tests.billing.conftest import ISSUER_NUMBER
+from tests.support.billing_world import ISSUER_NUMBER
 
 
 def _invoice(session, make_shop, billing_config):  # type: ignore[no-untyped-def]

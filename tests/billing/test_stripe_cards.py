@@ -22,8 +22,8 @@ from billing.refunds import credit_and_refund
 from billing.stripe_adapter import StripeGateway
 from marketplace.lifecycle import BookingStatus
 from portal_plugin.app import create_app
-from tests.billing.fake_stripe import sign
-from tests.conftest import make_settings
+from tests.support.fake_stripe import sign
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.stripe
 API_KEY = "sk_test_billing"
@@ -186,7 +186,7 @@ def test_money_for_a_booking_that_is_gone_is_refunded_in_full(
     session, make_shop, hold, provider, fresh_localstripe
 ) -> None:
     from marketplace.audit import Actor
-    from marketplace.bookings import cancel_booking
+    from marketplace.bookings.services import cancel_booking
     from marketplace.lifecycle import ActorKind
 
     shop = make_shop()

@@ -1,5 +1,5 @@
 """Konbini, Japan bank transfer (customer_balance), reconcile and retries against the **fake
-Stripe server** in tests/billing/fake_stripe.py: localstripe implements none of them."""
+Stripe server** in tests/support/fake_stripe.py: localstripe implements none of them."""
 
 from __future__ import annotations
 
@@ -15,49 +15,19 @@ from billing.bookings import accept_invoice
 from billing.errors import PaymentProviderUnavailable
 from billing.models import Payment, PaymentMethod, PaymentStatus
 from billing.payments import invoice_position
-from billing.providers.stripe import StripeProvider
-from billing.stripe_adapter import RetryPolicy, StripeGateway
 from billing.webhooks import reconcile
-from portal_plugin.app import create_app
-from tests.billing.conftest import NOW
-from tests.billing.fake_stripe import FakeStripe, fee_for, sign
-from tests.conftest import make_settings
+from tests.support.billing_world import NOW
+from tests.support.fake_stripe import FAKE_STRIPE_WEBHOOK_SECRET, fee_for, sign
 
 pytestmark = pytest.mark.stripe
-SECRET = "whsec_fake"
-
-
-@pytest.fixture
-def provider(fake_stripe: FakeStripe, billing_config: Any) -> StripeProvider:
-    gateway = StripeGateway(
-        "sk_test_fake",
-        api_base=fake_stripe.url,
-        max_network_retries=0,
-        retry=RetryPolicy(attempts=3, first_delay=0.0),
-        sleep=lambda _: None,
-    )
-    return StripeProvider(gateway, billing_config)
-
-
-@pytest.fixture
-def client(database_url, engine, session_factory, fake_stripe):  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        database_url,
-        stripe_api_key="sk_test_fake",
-        stripe_api_base=fake_stripe.url,
-        stripe_webhook_secret=SECRET,
-        stripe_max_network_retries=0,
-    )
-    app = create_app(settings, engine=engine)
-    app.state.ctx.session_factory = session_factory
-    with TestClient(app, base_url="https://testserver") as client:
-        yield client
 
 
 def _deliver(client: TestClient, event: dict[str, Any]):  # type: ignore[no-untyped-def]
     body = json.dumps(event).encode()
     return client.post(
-        "/billing/stripe/webhook", content=body, headers={"Stripe-Signature": sign(body, SECRET)}
+        "/billing/stripe/webhook",
+        content=body,
+        headers={"Stripe-Signature": sign(body, FAKE_STRIPE_WEBHOOK_SECRET)},
     )
 
 
@@ -66,14 +36,21 @@ def _deliver(client: TestClient, event: dict[str, Any]):  # type: ignore[no-unty
     [(PaymentMethod.KONBINI, "konbini/voucher"), (PaymentMethod.CUSTOMER_BALANCE, "instructions")],
 )
 def test_invoice_paid_through_stripe_by_webhook(
-    session, make_shop, hold, provider, fake_stripe, client, method, url_part
+    session,
+    make_shop,
+    hold,
+    fake_stripe_provider,
+    fake_stripe,
+    fake_stripe_client,
+    method,
+    url_part,
 ) -> None:
     shop = make_shop()
     booking = hold(shop)
     invoice = accept_invoice(
-        session, provider.config, booking.id, shop_id=shop.id, method=method, now=NOW
+        session, fake_stripe_provider.config, booking.id, shop_id=shop.id, method=method, now=NOW
     )
-    start = provider.start_invoice_payment(session, invoice, method)
+    start = fake_stripe_provider.start_invoice_payment(session, invoice, method)
     assert url_part in (start.next_action_url or "")
     payment = session.get(Payment, start.payment_id)
     assert payment.status is PaymentStatus.REQUIRES_ACTION
@@ -81,9 +58,9 @@ def test_invoice_paid_through_stripe_by_webhook(
     session.flush()
 
     event = fake_stripe.customer_pays(payment.provider_reference)
-    response = _deliver(client, event)
+    response = _deliver(fake_stripe_client, event)
     assert response.status_code == 200 and response.json()["outcome"] == "succeeded"
-    assert _deliver(client, event).json()["outcome"] == "duplicate"
+    assert _deliver(fake_stripe_client, event).json()["outcome"] == "duplicate"
     session.expire_all()
     assert session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
     assert invoice_position(session, invoice.id).status == "paid"
@@ -94,11 +71,13 @@ def test_invoice_paid_through_stripe_by_webhook(
 
 
 def test_unknown_objects_are_ignored_and_out_of_order_events_reread(
-    session, make_shop, hold, provider, fake_stripe, client
+    session, make_shop, hold, fake_stripe_provider, fake_stripe, fake_stripe_client
 ) -> None:
     shop = make_shop()
-    invoice = accept_invoice(session, provider.config, hold(shop).id, shop_id=shop.id, now=NOW)
-    start = provider.start_invoice_payment(session, invoice, PaymentMethod.KONBINI)
+    invoice = accept_invoice(
+        session, fake_stripe_provider.config, hold(shop).id, shop_id=shop.id, now=NOW
+    )
+    start = fake_stripe_provider.start_invoice_payment(session, invoice, PaymentMethod.KONBINI)
     payment = session.get(Payment, start.payment_id)
     session.flush()
     stale_event = fake_stripe._event(
@@ -107,7 +86,7 @@ def test_unknown_objects_are_ignored_and_out_of_order_events_reread(
     fake_stripe.customer_pays(payment.provider_reference)
     # The older "requires_action" event arrives after the payment succeeded: re-reading the
     # intent applies its current state, so the payment is recorded, never moved backwards.
-    assert _deliver(client, stale_event).json()["outcome"] == "succeeded"
+    assert _deliver(fake_stripe_client, stale_event).json()["outcome"] == "succeeded"
     alien = {
         "id": "evt_alien",
         "object": "event",
@@ -115,7 +94,7 @@ def test_unknown_objects_are_ignored_and_out_of_order_events_reread(
         "created": 1,
         "data": {"object": {"id": "cus_x", "object": "customer"}},
     }
-    assert _deliver(client, alien).json()["outcome"] == "ignored"
+    assert _deliver(fake_stripe_client, alien).json()["outcome"] == "ignored"
     unknown_pi = dict(fake_stripe.intents[payment.provider_reference], id="pi_not_ours")
     fake_stripe.intents["pi_not_ours"] = unknown_pi
     other = {
@@ -125,15 +104,19 @@ def test_unknown_objects_are_ignored_and_out_of_order_events_reread(
         "created": 1,
         "data": {"object": unknown_pi},
     }
-    assert _deliver(client, other).json()["outcome"] == "unknown"
+    assert _deliver(fake_stripe_client, other).json()["outcome"] == "unknown"
 
 
 def test_reconcile_applies_missed_events_once(
-    session, session_factory, make_shop, hold, provider, fake_stripe
+    session, session_factory, make_shop, hold, fake_stripe_provider, fake_stripe
 ) -> None:
     shop = make_shop()
-    invoice = accept_invoice(session, provider.config, hold(shop).id, shop_id=shop.id, now=NOW)
-    start = provider.start_invoice_payment(session, invoice, PaymentMethod.CUSTOMER_BALANCE)
+    invoice = accept_invoice(
+        session, fake_stripe_provider.config, hold(shop).id, shop_id=shop.id, now=NOW
+    )
+    start = fake_stripe_provider.start_invoice_payment(
+        session, invoice, PaymentMethod.CUSTOMER_BALANCE
+    )
     payment = session.get(Payment, start.payment_id)
     session.flush()
     fake_stripe.customer_pays(payment.provider_reference)  # the webhook never reached us
@@ -143,22 +126,24 @@ def test_reconcile_applies_missed_events_once(
         with session_factory.begin() as s:
             yield s
 
-    first = reconcile(scope, provider, created_after=0)
+    first = reconcile(scope, fake_stripe_provider, created_after=0)
     assert [outcome for _, _, outcome in first] == ["succeeded"]
-    assert [outcome for _, _, outcome in reconcile(scope, provider, created_after=0)] == [
-        "duplicate"
-    ]
+    assert [
+        outcome for _, _, outcome in reconcile(scope, fake_stripe_provider, created_after=0)
+    ] == ["duplicate"]
     session.expire_all()
     assert invoice_position(session, invoice.id).status == "paid"
 
 
 def test_unreachable_stripe_is_retried_under_the_same_key(
-    session, make_shop, hold, provider, fake_stripe
+    session, make_shop, hold, fake_stripe_provider, fake_stripe
 ) -> None:
     shop = make_shop()
-    invoice = accept_invoice(session, provider.config, hold(shop).id, shop_id=shop.id, now=NOW)
+    invoice = accept_invoice(
+        session, fake_stripe_provider.config, hold(shop).id, shop_id=shop.id, now=NOW
+    )
     fake_stripe.fail_next(2)
-    start = provider.start_invoice_payment(session, invoice, PaymentMethod.KONBINI)
+    start = fake_stripe_provider.start_invoice_payment(session, invoice, PaymentMethod.KONBINI)
     assert start.payment_id is not None
     customers = [key for _, path, key in fake_stripe.requests if path == "/v1/customers"]
     # Two dropped attempts and the successful one, all under the same idempotency key.
@@ -169,16 +154,16 @@ def test_unreachable_stripe_is_retried_under_the_same_key(
     fake_stripe.fail_next(10)
     savepoint = session.begin_nested()
     with pytest.raises(PaymentProviderUnavailable, match="接続できません"):
-        provider.start_invoice_payment(session, invoice, PaymentMethod.CUSTOMER_BALANCE)
+        fake_stripe_provider.start_invoice_payment(session, invoice, PaymentMethod.CUSTOMER_BALANCE)
     savepoint.rollback()
     assert session.query(Payment).count() == 1
 
 
-def test_konbini_limits_are_checked_before_calling_stripe(provider) -> None:
+def test_konbini_limits_are_checked_before_calling_stripe(fake_stripe_provider) -> None:
     from billing.errors import PaymentDeclined
 
     with pytest.raises(PaymentDeclined, match="300,000"):
-        provider.gateway.konbini_intent(
+        fake_stripe_provider.gateway.konbini_intent(
             amount=300_001,
             customer="cus_x",
             key="k",

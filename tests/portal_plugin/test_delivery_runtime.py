@@ -15,11 +15,12 @@ from starlette.testclient import TestClient
 
 from portal_plugin.app import create_app
 from portal_plugin.delivery_runtime import MODEL_KEY, ModelReloader
+from portal_plugin.hooks import PortalHooks
+from portal_plugin.settings import Settings
 from recommender.artifact import POINTER, STATE, promote, save_artifact
 from recommender.state import ModelState
-from tests.conftest import make_settings
-from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
-from tests.portal_plugin.test_delivery_routes import BROWSER, service
+from tests.support.delivery_world import BROWSER, World, build_world, running_delivery_service
+from tests.support.settings import make_settings
 
 REFRESH = 0.2
 
@@ -55,7 +56,7 @@ def popularity_model(item_ids: list[str], favourite: str) -> ModelState:
 
 
 @pytest.fixture
-def world(world_engine: Engine) -> World:  # noqa: F811
+def world(world_engine: Engine) -> World:
     return build_world(world_engine)
 
 
@@ -64,15 +65,19 @@ def store(tmp_path: Path) -> Path:
     return tmp_path / "models"
 
 
-@pytest.fixture
-def client(world: World, tmp_path: Path, store: Path) -> Iterator[TestClient]:
+def runtime_settings(world: World, tmp_path: Path, store: Path) -> Settings:
     url = world.engine.url.render_as_string(hide_password=False)
-    settings = make_settings(
+    return make_settings(
         url,
         delivery_spool_dir=tmp_path / "spool",
         delivery_refresh_seconds=REFRESH,
         model_store_dir=store,
     )
+
+
+@pytest.fixture
+def client(world: World, tmp_path: Path, store: Path) -> Iterator[TestClient]:
+    settings = runtime_settings(world, tmp_path, store)
     app = create_app(settings, engine=world.engine)
     with TestClient(app, base_url="https://testserver", headers=BROWSER) as client:
         yield client
@@ -106,7 +111,7 @@ def save(store: Path, state: ModelState, second: int) -> str:
 def test_a_promoted_model_serves_without_restart_and_a_corrupt_one_is_refused(
     client: TestClient, store: Path, resident_token: Callable[..., str]
 ) -> None:
-    live = service(client)
+    live = running_delivery_service(client)
     wait_for(lambda: live.relevance_model == "tag_profile")  # nothing promoted yet
     articles = [a.article_id for a in live.snapshot.regular]
     assert len(articles) >= 3
@@ -139,3 +144,27 @@ def test_a_promoted_model_serves_without_restart_and_a_corrupt_one_is_refused(
     assert "checksum" in str(reloader(client).holder.last_error)
     assert (live.relevance_model, reloader(client).holder.version) == before
     assert first_regular(client, token) == b_first
+
+
+class LoadsCounted(PortalHooks):
+    loads = 0
+
+    def long_lived_data_loaded(self) -> None:
+        self.loads += 1
+
+
+def test_the_host_hears_each_time_long_lived_data_is_loaded(
+    world: World, tmp_path: Path, store: Path
+) -> None:
+    """Process tuning (the `serve` command freezes the loaded objects) is the host's choice:
+    the plugin only says when its model and rankings are loaded."""
+    settings = runtime_settings(world, tmp_path, store)
+    hooks = LoadsCounted(settings)
+    app = create_app(settings, hooks, engine=world.engine)
+    with TestClient(app, base_url="https://testserver", headers=BROWSER) as client:
+        live = running_delivery_service(client)
+        wait_for(lambda: live.relevance_model == "tag_profile" and hooks.loads >= 1)
+        heard = hooks.loads
+        ids = [f"article:{a.article_id}" for a in live.snapshot.regular]
+        promote(store, save(store, popularity_model(ids, ids[0]), 1))
+        wait_for(lambda: live.relevance_model == "lightfm" and hooks.loads > heard)

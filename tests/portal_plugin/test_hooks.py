@@ -44,7 +44,7 @@ def test_missing_tampered_and_expired_tokens_get_401_with_a_reason(client: TestC
     response = client.get("/api/me", headers={"X-Portal-Resident": forged})
     assert response.status_code == 401
     assert "bad signature" in response.json()["error"]["message"]
-    from tests.conftest import TEST_IDENTITY_SECRET
+    from tests.support.settings import TEST_IDENTITY_SECRET
 
     expired = mint_token(
         TEST_IDENTITY_SECRET, ResidentIdentity(external_id="r"), ttl_seconds=1, now=1_000

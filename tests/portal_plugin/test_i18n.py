@@ -42,6 +42,12 @@ def test_gettext_follows_the_current_language() -> None:
         (None, "en", "ja", "en"),
         ("xx", None, "en-US,en;q=0.9", "en"),
         (None, None, "fr-FR", "ja"),
+        # q-values decide, not the order of the header
+        (None, None, "en;q=0.3, ja;q=0.8", "ja"),
+        (None, None, "ja;q=0.1, fr, en-GB;q=0.5", "en"),
+        (None, None, "en;q=0, ja;q=0.2", "ja"),
+        (None, None, "EN-us", "en"),
+        (None, None, "en;q=oops, ja", "ja"),
         (None, None, None, "ja"),
     ],
 )

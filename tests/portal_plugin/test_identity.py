@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 
+import jwt
 import pytest
 
 from marketplace.vocab import AgeBand, Household, Language
@@ -10,8 +14,6 @@ from portal_plugin.identity import (
     InvalidIdentityToken,
     ResidentIdentity,
     VerifiedTokens,
-    _b64encode,
-    _signature,
     mint_token,
     verify_token,
 )
@@ -48,9 +50,50 @@ def test_swapping_the_payload_breaks_the_signature() -> None:
     bob = ResidentIdentity(external_id="resident-000043")
     alice_token = mint_token(SECRET, ALICE, now=1_000_000)
     bob_token = mint_token(SECRET, bob, now=1_000_000)
-    forged = bob_token.split(".")[0] + "." + alice_token.split(".")[1]
+    forged = bob_token.rsplit(".", 1)[0] + "." + alice_token.rsplit(".", 1)[1]
     with pytest.raises(InvalidIdentityToken, match="bad signature"):
         verify_token(SECRET, forged, now=1_000_000)
+
+
+@pytest.mark.parametrize("algorithm", ["HS512", "none"])
+def test_only_hs256_is_accepted(algorithm: str) -> None:
+    """`alg` is the sender's word: a token in another algorithm (or none) is never trusted."""
+    claims = {"sub": "r1", "iat": 1_000_000, "exp": 1_000_600}
+    token = jwt.encode(claims, SECRET * 2 if algorithm != "none" else None, algorithm=algorithm)
+    with pytest.raises(InvalidIdentityToken, match="token not signed with HS256"):
+        verify_token(SECRET, token, now=1_000_100)
+
+
+def test_a_token_minted_by_a_host_from_the_documented_claims_is_accepted() -> None:
+    """A host in another language mints the token with its own JWT library from the claims in
+    docs/host-tokens.md; PyJWT with a plain claims dict stands for it here."""
+    claims = {
+        "sub": "resident-000042",
+        "iat": 1_000_000,
+        "exp": 1_000_900,
+        "age": "30-39",
+        "hh": "young_children",
+        "dist": "tsuruga",
+        "lang": "ja",
+        "int": ["子育て"],
+        "consent": True,
+    }
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert verify_token(SECRET, token, now=1_000_100) == ALICE
+
+
+def test_a_token_built_from_the_jws_specification_by_hand_is_accepted() -> None:
+    """No JWT library at all: base64url(header) "." base64url(claims), HMAC-SHA256 over both."""
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = part(json.dumps({"sub": "r-7", "iat": 1_000_000, "exp": 1_000_600}).encode())
+    signature = hmac.new(SECRET.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    token = f"{header}.{claims}.{part(signature)}"
+    identity = verify_token(SECRET, token, now=1_000_100)
+    assert identity == ResidentIdentity(external_id="r-7")
 
 
 @pytest.mark.parametrize("token", ["", "abc", "abc.", ".abc", "a" * 5000])
@@ -67,10 +110,8 @@ def test_future_issue_time_is_refused() -> None:
 
 def signed(payload: dict[str, object]) -> str:
     """A token for any payload, signed with the right secret (so only the payload is wrong)."""
-    part = _b64encode(
-        json.dumps({"sub": "r1", "iat": 1_000_000, "exp": 1_000_600, **payload}).encode()
-    )
-    return f"{part}.{_signature(SECRET, part)}"
+    claims = {"sub": "r1", "iat": 1_000_000, "exp": 1_000_600, **payload}
+    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 @pytest.mark.parametrize(
@@ -85,6 +126,9 @@ def signed(payload: dict[str, object]) -> str:
         ({"dist": ["tsuruga"]}, "unknown district"),
         ({"dist": "atlantis"}, "unknown district"),
         ({"int": ["gambling"]}, "unknown interest"),
+        ({"sub": ""}, "token has no resident id"),
+        ({"sub": 42}, "token has no resident id"),
+        ({"exp": "1000600"}, "token has no validity period"),
     ],
 )
 def test_profile_values_outside_the_vocabularies_are_refused(
@@ -119,7 +163,7 @@ def test_remembered_tokens_do_not_vouch_for_altered_ones() -> None:
     bob_token = mint_token(SECRET, bob, now=1_000_000)
     tokens.verify(alice_token, now=1_000_000)
     tokens.verify(bob_token, now=1_000_000)
-    forged = bob_token.split(".")[0] + "." + alice_token.split(".")[1]
+    forged = bob_token.rsplit(".", 1)[0] + "." + alice_token.rsplit(".", 1)[1]
     for refused in (forged, alice_token + "x", alice_token[:-1]):
         with pytest.raises(InvalidIdentityToken):
             tokens.verify(refused, now=1_000_000)
@@ -134,14 +178,44 @@ def test_a_token_from_another_secret_is_refused_every_time() -> None:
             tokens.verify(token, now=1_000_000)
 
 
-def test_the_oldest_tokens_make_room_for_new_ones() -> None:
+def test_the_least_recently_used_tokens_make_room_for_new_ones() -> None:
     tokens = VerifiedTokens(SECRET, size=2)
     minted = [
         mint_token(SECRET, ResidentIdentity(external_id=f"resident-{n}"), now=1_000_000)
         for n in range(3)
     ]
-    identities = [tokens.verify(t, now=1_000_000) for t in minted]
+    first, second = (tokens.verify(t, now=1_000_000) for t in minted[:2])
+    assert tokens.verify(minted[0], now=1_000_000) is first  # now the most recently used
+    third = tokens.verify(minted[2], now=1_000_000)  # the second makes room
     assert len(tokens) == 2
-    assert tokens.verify(minted[2], now=1_000_000) is identities[2]
-    again = tokens.verify(minted[0], now=1_000_000)  # forgotten: checked afresh
-    assert again == identities[0] and again is not identities[0]
+    assert tokens.verify(minted[0], now=1_000_000) is first
+    assert tokens.verify(minted[2], now=1_000_000) is third
+    again = tokens.verify(minted[1], now=1_000_000)  # forgotten: checked afresh
+    assert again == second and again is not second
+
+
+def test_what_pyjwt_refuses_is_refused_and_what_it_accepts_is_accepted() -> None:
+    """Verification is the standard library's HMAC over the JWS segments; PyJWT is the yardstick."""
+    good = mint_token(SECRET, ALICE, now=1_000_000)
+    header, payload, signature = good.split(".")
+    other = jwt.encode({"sub": "r1", "iat": 1_000_000, "exp": 1_000_600}, SECRET + "!")
+    candidates = [
+        good,
+        f"{header}.{payload}.{signature}.x",
+        f"{header}.{payload}",
+        f"{header}.{payload}.{signature[:-2]}",
+        f"{header}.{payload[:-4]}.{signature}",
+        f"{header}x.{payload}.{signature}",
+        f"{header}.{payload}.{other.split('.')[2]}",
+        jwt.encode({"sub": "r1", "iat": 1_000_000, "exp": 1_000_600}, None, algorithm="none"),
+        jwt.encode({"sub": "r1", "iat": 1_000_000, "exp": 1_000_600}, SECRET * 2, "HS384"),
+    ]
+    options = {"verify_exp": False, "verify_iat": False}
+    for token in candidates:
+        try:
+            jwt.decode(token, SECRET, algorithms=["HS256"], options=options)  # type: ignore[arg-type]
+        except jwt.InvalidTokenError:
+            with pytest.raises(InvalidIdentityToken):
+                verify_token(SECRET, token, now=1_000_100)
+        else:
+            assert verify_token(SECRET, token, now=1_000_100) == ALICE

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from marketplace.demo_seed import seed_inventory
+from marketplace.accounts.staff import create_staff
 from marketplace.lifecycle import BookingStatus
 from marketplace.models import Booking, InventoryWeek, Shop
-from marketplace.staff import create_staff
 from marketplace.vocab import ShopStatus, StaffRole
-from tests.marketplace.images_fixtures import png_bytes
-from tests.portal_plugin.marketplace_http import (
+from portal_plugin.demo.inventory import seed_inventory
+from tests.support.images import png_bytes
+from tests.support.marketplace_factories import make_creative
+from tests.support.marketplace_http import (
     HTML,
     SIGNUP,
     csrf_from,
@@ -219,7 +220,7 @@ def test_other_shops_booking_is_404(app: Starlette, client: TestClient, session:
     sign_up(client)
     owner = session.scalars(select(Shop).where(Shop.contact_email == "soba@example.jp")).one()
     owner.status = ShopStatus.APPROVED
-    session.flush()
+    make_creative(session, owner.id)
     held = hold_one_share(client, placement.id)
     booking_path = held.headers["location"]
     with TestClient(app, base_url="https://testserver") as intruder:

@@ -9,8 +9,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from marketplace.db import make_engine
 from portal_plugin import migrate
 from portal_plugin.schema import metadata
-from tests.conftest import BACKENDS
-from tests.dbtools import throwaway_database
+from tests.support.databases import throwaway_database
+from tests.support.settings import BACKENDS
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

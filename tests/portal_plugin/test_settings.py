@@ -76,3 +76,66 @@ def test_rate_limit_storage_must_be_memory_or_redis(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RATE_LIMIT_STORAGE_URL", "mongodb://x")
     with pytest.raises(SettingsError, match=r"RATE_LIMIT_STORAGE_URL: .*memory://"):
         load_settings()
+
+
+MAIL = {"SMTP_HOST": "smtp.example.jp", "MAIL_FROM": "no-reply@example.jp"}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({**MAIL}, "PUBLIC_BASE_URL is required when SMTP_HOST is set"),
+        (
+            {"SMTP_HOST": "smtp.example.jp", "PUBLIC_BASE_URL": "https://plus.example.jp"},
+            "MAIL_FROM is required when SMTP_HOST is set",
+        ),
+        (
+            {**MAIL, "PUBLIC_BASE_URL": "https://plus.example.jp", "SMTP_SECURITY": "none"},
+            "SMTP_SECURITY=none is only allowed for an SMTP server on this machine",
+        ),
+        ({**MAIL, "SMTP_USERNAME": "u"}, "SMTP_USERNAME and SMTP_PASSWORD are set together"),
+        ({**MAIL, "MAIL_FROM": "not an address"}, "MAIL_FROM: Value error, must be an address"),
+        ({**MAIL, "SMTP_PORT": "70000"}, "SMTP_PORT"),
+        ({**MAIL, "PUBLIC_BASE_URL": "https://plus.example.jp/x?y"}, "PUBLIC_BASE_URL"),
+        ({**MAIL, "SMTP_HOST": "smtp example"}, "SMTP_HOST"),
+    ],
+)
+def test_mail_settings_are_checked_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], message: str
+) -> None:
+    for name, value in {**SECRETS, **values}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_local_sink_may_be_plain_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        **SECRETS,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "8025",
+        "SMTP_SECURITY": "none",
+        "MAIL_FROM": "会津若松+ <no-reply@example.jp>",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000/",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.mail_enabled and settings.public_base_url == "http://127.0.0.1:8000"
+
+
+def test_tracking_limits_default_and_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    limits = load_settings().traffic_limits
+    assert limits.impression_window_seconds == 30 * 60
+    assert limits.impression_rules == "30/10second;120/minute;1920/day"
+    assert limits.booking_rules == "10/minute;60/hour;200/day"
+    monkeypatch.setenv("TRACKING_IMPRESSION_WINDOW_MINUTES", "5")
+    assert load_settings().traffic_limits.impression_window_seconds == 300
+    for value in ("0", "121", "half an hour"):
+        monkeypatch.setenv("TRACKING_IMPRESSION_WINDOW_MINUTES", value)
+        with pytest.raises(SettingsError, match="TRACKING_IMPRESSION_WINDOW_MINUTES"):
+            load_settings()

@@ -6,7 +6,7 @@ from marketplace.vocab import StaffRole
 from portal_plugin.access_policy import Party, access_for
 from portal_plugin.app import create_app
 from portal_plugin.staff_menu import MENU, menu_for
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 def test_every_menu_entry_names_a_real_route() -> None:

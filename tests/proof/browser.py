@@ -110,3 +110,35 @@ def enlarge_text(page: Page, percent: int = 200) -> None:
 
 def dump(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def wider_than_screen(page: Page) -> list[str]:
+    """Empty when the document is no wider than the viewport; else the elements that stick out."""
+    if page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth"):
+        return []
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`)
+            .slice(0, 8)"""
+    )
+    width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    return [f"document {width}px", *found]
+
+
+def small_touch_targets(page: Page) -> list[str]:
+    """Visible links, buttons, fields and summaries lower than 44 px (WCAG 2.5.5), unless the
+    label that holds or names them is 44 px high (a checkbox's hit area is its label)."""
+    found: list[str] = page.evaluate(
+        """() => {
+          const tall = e => e && e.getBoundingClientRect().height >= 43.5;
+          return [...document.querySelectorAll(
+              'a[href], button, input:not([type=hidden]), select, textarea, summary')]
+            .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+            .filter(e => e.getBoundingClientRect().right > 0 && e.getBoundingClientRect().bottom > 0)
+            .filter(e => !tall(e) && !tall(e.closest('label'))
+                         && !(e.id && tall(document.querySelector(`label[for="${e.id}"]`))))
+            .map(e => `${e.tagName.toLowerCase()} "${(e.textContent || e.name || e.type || '').trim().slice(0, 30)}" ${Math.round(e.getBoundingClientRect().height)}px`)
+        }"""
+    )
+    return found

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from marketplace.accounts.staff import create_staff
 from marketplace.models import Shop
-from marketplace.staff import create_staff
 from marketplace.vocab import ShopStatus, StaffRole
 from portal_plugin.access_policy import Party
 from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
-from tests.conftest import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
-from tests.portal_plugin.marketplace_http import SIGNUP, sign_up
+from tests.support.marketplace_http import SIGNUP, sign_up
+from tests.support.settings import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
 
 STRIPE_API_KEY = "sk_test_proofmatrix"
 STRIPE_WEBHOOK_SECRET = "whsec_proofmatrix"

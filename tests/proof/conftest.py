@@ -10,16 +10,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from portal_plugin.demo.app import create_demo_app
 from portal_plugin.settings import Settings
-from tests.billing.conftest import (  # noqa: F401  (billing fixtures for the Stripe fault test)
-    billing_config,
-    hold,
-    make_shop,
-    placement,
-)
-from tests.conftest import make_settings
 from tests.proof.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Journey, artifact_dir
 from tests.proof.callers import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET
 from tests.proof.livesite import LiveServer, live_server, seeded_database
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,20 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from analytics.seeds import seed_services
+from marketplace.accounts.staff import create_staff
 from marketplace.db import make_engine, make_session_factory
-from marketplace.demo_seed import seed_inventory
-from marketplace.seeding import load_city
-from marketplace.staff import create_staff
 from marketplace.synthetic import generate_city
+from marketplace.synthetic.loader import load_city
 from marketplace.vocab import StaffRole
+from portal_plugin.cli.report_cmds import run_demo_history
+from portal_plugin.demo.accounts import seed_demo_accounts
+from portal_plugin.demo.campaigns import seed_demo_campaigns
+from portal_plugin.demo.flyers import seed_demo_flyers
+from portal_plugin.demo.house_ads import seed_house_ads
+from portal_plugin.demo.inventory import seed_inventory
 from portal_plugin.migrate import upgrade
-from tests.dbtools import throwaway_database
+from tests.support.databases import throwaway_database
+from tests.support.settings import make_settings
 
 STAFF_PASSWORD = "correct horse battery staple 42"
 STAFF_ACCOUNTS = {
@@ -48,6 +54,25 @@ class SmallCity:
 def preferred_backend() -> str:
     """PostgreSQL when the run has one (as in CI), so the live site is production-like."""
     return "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+
+
+@contextmanager
+def demo_world_database(folder: Path, city: SmallCity = SmallCity()) -> Iterator[str]:
+    """As `make demo` seeds it, on a small city: campaigns, flyers, house ads, a fiscal year of
+    bookings, invoices and payments, and the README's demo accounts."""
+    with seeded_database(folder, city) as url:
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine).begin() as session:
+                seed_house_ads(session)
+                seed_demo_campaigns(session)
+                seed_demo_flyers(session)
+                seed_demo_accounts(session)
+        finally:
+            engine.dispose()
+        settings = make_settings(url)
+        run_demo_history(settings, years=1, shops=city.shops)
+        yield url
 
 
 @contextmanager

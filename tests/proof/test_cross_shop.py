@@ -15,15 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
-from marketplace.booking_requests import BookingRequest
-from marketplace.bookings import place_hold
+from marketplace.bookings.requests import BookingRequest
+from marketplace.bookings.services import place_hold
 from marketplace.calendar import tokyo_date, week_start
 from marketplace.db import utcnow
+from marketplace.inventory.targeting import Targeting
 from marketplace.lifecycle import CreativeStatus
 from marketplace.models import Creative, CreativeVersion, Shop
-from marketplace.targeting import Targeting
-from tests.marketplace.factories import make_placement
 from tests.proof.callers import Caller, build_callers
+from tests.support.marketplace_factories import make_placement
 
 MISSING = 999_999
 

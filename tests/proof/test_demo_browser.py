@@ -87,7 +87,7 @@ def test_staff_login_works_and_wrong_password_is_refused(
     page.get_by_label("パスワード").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
     expect(page.get_by_role("heading", name="職員メニュー")).to_be_visible()
-    expect(page.locator("main")).to_contain_text("reviewer")
+    expect(page.locator("main")).to_contain_text("審査担当")
     journey.shot("staff-home")
     assert_accessible(page)
 

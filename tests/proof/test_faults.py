@@ -26,8 +26,8 @@ from recommender.dataset import Dataset
 from recommender.model import LightFMRecommender
 from recommender.scorer import ScorerHolder
 from recommender.state import ModelState
-from tests.proof.stripe_server import Localstripe
-from tests.recommender.conftest import _world
+from tests.support.localstripe import Localstripe
+from tests.support.recommender_world import small_world
 
 pytestmark = pytest.mark.fault
 API_KEY = "sk_test_faults"
@@ -120,7 +120,7 @@ def test_stripe_down_then_up_payments_resume_under_the_same_idempotency_keys(
 
 
 def _fitted_state(seed: int) -> ModelState:
-    interactions, users, items = _world(seed)
+    interactions, users, items = small_world(seed)
     config = {"no_components": 8, "epochs": 10, "learning_rate": 0.1, "random_state": seed}
     model = LightFMRecommender(config).fit(Dataset.construct(interactions, users, items))
     return ModelState.from_model(model)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from marketplace.delivery.models import AdOffer, DeliveryRollup
 from marketplace.delivery.rollups import roll_up_hour
 from marketplace.models import Booking, Placement, Shop
-from tests.marketplace.delivery.test_rollups import booking, offer
+from tests.support.delivery_rows import live_booking, offer_row
 
 pytestmark = pytest.mark.fault
 HOUR = datetime(2019, 6, 3, 2, 0, tzinfo=UTC)
@@ -33,9 +33,9 @@ def test_concurrent_rollups_of_the_same_hour_both_succeed(engine: Engine) -> Non
         # statement itself runs on SQLite in tests/marketplace/delivery/test_rollups.py.)
         pytest.skip("concurrent writers need PostgreSQL")
     with Session(engine) as setup, setup.begin():
-        b = booking(setup)
+        b = live_booking(setup)
         for n in range(3):
-            offer(setup, b, 10**9 + b.id * 10 + n, HOUR + timedelta(minutes=5))
+            offer_row(setup, b, 10**9 + b.id * 10 + n, HOUR + timedelta(minutes=5))
         created = (b.id, b.placement_id, b.shop_id)
     try:
         _race(engine, created[0])

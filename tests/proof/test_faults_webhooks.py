@@ -7,7 +7,7 @@ different event id, as a re-emission would have), then `processing` again.
 Checked after every delivery: the answer is 200 and never moves the payment backwards; at the
 end the payment is succeeded, the invoice paid, the fee and clearing balances are posted exactly
 once (one payment's worth), there is exactly one payment for the invoice, and the whole ledger
-check passes (also enforced after every test by the billing conftest's autouse fixture).
+check passes (also enforced after the test by the shared `ledger_is_consistent` fixture).
 """
 
 from __future__ import annotations
@@ -25,46 +25,43 @@ from billing.check import check_ledger
 from billing.models import Payment, PaymentMethod, PaymentStatus
 from billing.payments import invoice_position
 from billing.providers.stripe import StripeProvider
-from tests.billing.conftest import (  # noqa: F401 - fixtures used by name
-    NOW,
-    billing_config,
-    fake_stripe,
-    hold,
-    ledger_is_consistent,
-    make_shop,
-    placement,
-)
-from tests.billing.fake_stripe import FakeStripe, fee_for, sign
-from tests.billing.test_stripe_fake import SECRET, client, provider  # noqa: F401
+from tests.support.billing_world import NOW
+from tests.support.fake_stripe import FAKE_STRIPE_WEBHOOK_SECRET, FakeStripe, fee_for, sign
 
-pytestmark = [pytest.mark.fault, pytest.mark.stripe]
+pytestmark = [
+    pytest.mark.fault,
+    pytest.mark.stripe,
+    pytest.mark.usefixtures("ledger_is_consistent"),
+]
 
 
-def _deliver(client: TestClient, event: dict[str, Any]) -> Any:  # noqa: F811
+def _deliver(client: TestClient, event: dict[str, Any]) -> Any:
     body = json.dumps(event).encode()
     return client.post(
-        "/billing/stripe/webhook", content=body, headers={"Stripe-Signature": sign(body, SECRET)}
+        "/billing/stripe/webhook",
+        content=body,
+        headers={"Stripe-Signature": sign(body, FAKE_STRIPE_WEBHOOK_SECRET)},
     )
 
 
 def test_duplicate_and_out_of_order_webhooks_pay_once(
     session: Any,
-    make_shop: Any,  # noqa: F811
-    hold: Any,  # noqa: F811
-    provider: StripeProvider,  # noqa: F811
-    fake_stripe: FakeStripe,  # noqa: F811
-    client: TestClient,  # noqa: F811
+    make_shop: Any,
+    hold: Any,
+    fake_stripe_provider: StripeProvider,
+    fake_stripe: FakeStripe,
+    fake_stripe_client: TestClient,
 ) -> None:
     shop = make_shop()
     invoice = accept_invoice(
         session,
-        provider.config,
+        fake_stripe_provider.config,
         hold(shop).id,
         shop_id=shop.id,
         method=PaymentMethod.KONBINI,
         now=NOW,
     )
-    start = provider.start_invoice_payment(session, invoice, PaymentMethod.KONBINI)
+    start = fake_stripe_provider.start_invoice_payment(session, invoice, PaymentMethod.KONBINI)
     payment = session.get(Payment, start.payment_id)
     session.flush()
     intent_id = payment.provider_reference
@@ -78,7 +75,7 @@ def test_duplicate_and_out_of_order_webhooks_pay_once(
 
     outcomes = []
     for event in (succeeded, succeeded, processing, succeeded, re_emitted, processing):
-        response = _deliver(client, event)
+        response = _deliver(fake_stripe_client, event)
         assert response.status_code == 200, response.text
         outcomes.append(response.json()["outcome"])
         session.expire_all()

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from marketplace.delivery.writer import SPOOL_NAME, EventWriter
-from tests.marketplace.delivery.test_writer import counts
+from tests.support.delivery_events import counts
 
 pytestmark = pytest.mark.fault
 ROOT = Path(__file__).resolve().parents[2]

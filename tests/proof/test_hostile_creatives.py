@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from marketplace.accounts.staff import create_staff
 from marketplace.models import CreativeVersion
-from marketplace.staff import create_staff
 from marketplace.vocab import StaffRole
-from tests.marketplace.images_fixtures import png_bytes
-from tests.portal_plugin.marketplace_http import HTML, csrf_from, sign_up, staff_login
+from tests.support.images import png_bytes
+from tests.support.marketplace_http import HTML, csrf_from, sign_up, staff_login
 
 SCRIPT = "<script>alert(document.cookie)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'

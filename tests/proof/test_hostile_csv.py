@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from billing.models.bank import BankStatementImport, BankTransaction
 from marketplace.vocab import StaffRole
-from tests.portal_plugin.analytics_helpers import csrf_from, log_in
+from tests.support.staff_http import csrf_from, log_in
 
 HEADER = "取引日,入金額,振込依頼人名,摘要\r\n"
 GOOD = "2026-04-01,55000,ツルガジョウソバ,INV-1\r\n"

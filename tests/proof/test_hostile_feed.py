@@ -20,18 +20,15 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from marketplace.models import CreativeVersion, Shop
-from portal_plugin.app import create_app
-from tests.conftest import make_settings
-from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
+from tests.support.delivery_world import World, build_world, world_client
 
-BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
 HEADLINE = "<script>alert(1)</script>"
 BODY = '"><img src=x onerror=alert(1)>'
 SHOP = "</a><svg onload=alert(1)>"
 
 
 @pytest.fixture
-def world(world_engine: Engine) -> World:  # noqa: F811
+def world(world_engine: Engine) -> World:
     world = build_world(world_engine)
     with Session(world_engine) as session, session.begin():
         session.execute(update(CreativeVersion).values(headline=HEADLINE, body=BODY))
@@ -41,10 +38,7 @@ def world(world_engine: Engine) -> World:  # noqa: F811
 
 @pytest.fixture
 def feed_client(world: World, tmp_path: Path) -> Iterator[TestClient]:
-    url = world.engine.url.render_as_string(hide_password=False)
-    settings = make_settings(url, delivery_spool_dir=tmp_path / "spool")
-    app = create_app(settings, engine=world.engine)
-    with TestClient(app, base_url="https://testserver", headers=BROWSER) as client:
+    with world_client(world, tmp_path / "spool") as client:
         yield client
 
 

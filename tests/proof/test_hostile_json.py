@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from marketplace.demo_seed import seed_inventory
 from marketplace.models import Article, Booking
-from tests.conftest import TEST_ARTICLE_API_KEY
-from tests.portal_plugin.test_marketplace_api import api_client
+from portal_plugin.demo.inventory import seed_inventory
+from tests.support.marketplace_http import api_client
+from tests.support.settings import TEST_ARTICLE_API_KEY
 
 HOSTILE_BODIES = {
     "not_utf8": '{"title": "除雪"}'.encode("shift_jis"),

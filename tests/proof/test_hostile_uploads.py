@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from marketplace.models import Creative, CreativeVersion
-from tests.marketplace.images_fixtures import png_bytes
-from tests.portal_plugin.marketplace_http import HTML, csrf_from, sign_up
+from tests.support.images import png_bytes
+from tests.support.marketplace_http import HTML, csrf_from, sign_up
 
 FORM = {
     "name": "冬の新そば",

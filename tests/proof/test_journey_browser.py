@@ -75,7 +75,7 @@ def test_shop_signs_up_is_approved_and_its_ad_is_rejected_then_approved(
     # 7. Every staff decision is in the audit log.
     reviewer.goto(base + "/staff/audit")
     audit = reviewer.locator("main")
-    for action in ("shop_approve", "reject", "approve"):
+    for action in ("店舗の承認", "素材の差し戻し", "素材の承認"):
         expect(audit).to_contain_text(action)
     reviewer.screenshot(path=str(journey.folder / "audit-log.png"), full_page=True)
     assert_accessible(reviewer)

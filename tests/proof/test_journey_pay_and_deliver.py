@@ -38,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from billing.recognition import recognise_revenue
-from marketplace.booking_controls import advance_schedule
+from marketplace.bookings.controls import advance_schedule
 from marketplace.calendar import tokyo_date, week_start
 from marketplace.db import make_engine, make_session_factory, utcnow
 from marketplace.delivery.rollups import roll_up_recent
@@ -46,7 +46,6 @@ from marketplace.lifecycle import BookingStatus
 from marketplace.models import Booking, Resident
 from marketplace.vocab import AgeBand, StaffRole
 from portal_plugin.demo.app import create_demo_app
-from tests.conftest import make_settings
 from tests.proof.browser import (
     DESKTOP,
     PHONE,
@@ -58,7 +57,8 @@ from tests.proof.browser import (
 from tests.proof.callers import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET
 from tests.proof.journey_steps import approve_ad, approve_shop, sign_up_shop, staff_page, submit_ad
 from tests.proof.livesite import LiveServer, live_server
-from tests.proof.stripe_server import Localstripe
+from tests.support.localstripe import Localstripe
+from tests.support.settings import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 TARGET_BAND = AgeBand.AGE_30S
@@ -93,6 +93,9 @@ def paying_site(
         model_store_dir=folder / "models",
         delivery_spool_dir=folder / "spool",
         delivery_refresh_seconds=0.5,
+        # This city lets one shop hold a whole placement-week (the default keeps shares free
+        # for rivals: HOLD_MAX_SHARES_PER_WEEK); the journey buys all four shares of feed-8.
+        hold_max_shares_per_week=4,
         stripe_api_key=STRIPE_API_KEY,
         stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
         stripe_publishable_key="pk_test_journey",

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from marketplace.demo_seed import seed_inventory
-from marketplace.shop_accounts import create_api_token
+from marketplace.accounts.shops import create_api_token
+from portal_plugin.demo.inventory import seed_inventory
 from portal_plugin.identity import HEADER
-from tests.marketplace.factories import make_shop
 from tests.proof.routetable import route_table
+from tests.support.marketplace_factories import make_shop
 
 OPENAPI_PATH = "/openapi.json"
 MAX_EXAMPLES = 30

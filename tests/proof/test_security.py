@@ -17,15 +17,17 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from marketplace.staff import create_staff
+from marketplace.accounts.staff import create_staff
 from marketplace.vocab import StaffRole
 from portal_plugin.delivery_runtime import delivery_service
 from portal_plugin.identity import HEADER, ResidentIdentity, mint_token
+from portal_plugin.resident_forms import RESIDENT_FORMS_PREFIX
 from portal_plugin.security.headers import SECURITY_HEADERS
-from tests.conftest import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
 from tests.proof.callers import PASSWORD, csrf_token_of, log_in_staff
+from tests.proof.probes import PROBES
 from tests.proof.routetable import route_table
-from tests.proof.test_access_matrix import PROBES
+from tests.support.marketplace_http import SIGNUP, sign_up
+from tests.support.settings import TEST_ARTICLE_API_KEY, TEST_IDENTITY_SECRET
 
 ADMIN_EMAIL = "security-admin@city.example.jp"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -135,11 +137,16 @@ def test_every_state_changing_route_refuses_a_session_request_without_its_csrf_t
     for entry in route_table(app):
         if entry.method in SAFE_METHODS or entry.method == "WEBSOCKET":
             continue
+        if entry.path.startswith(RESIDENT_FORMS_PREFIX):
+            continue  # their own token, signed for the resident: routes/test_ad_choices.py
         probe = PROBES[entry.name]
         for label, extra in (
             ("no token", {}),
             ("another session's token", {"X-CSRF-Token": foreign_token}),
             ("empty token", {"X-CSRF-Token": ""}),
+            # Only a valid bearer API token may stand in for the CSRF token (issue 16, item 7).
+            ("Basic authorization", {"Authorization": "Basic YWRtaW46YWRtaW4="}),
+            ("unknown bearer token", {"Authorization": "Bearer pm_unknown"}),
         ):
             answer = admin_client.request(
                 probe.method,
@@ -161,8 +168,8 @@ def test_login_is_throttled_per_address_and_account_even_with_the_right_password
 ) -> None:
     create_staff(session, ADMIN_EMAIL, "管理者", PASSWORD, StaffRole.ADMIN)
     session.commit()
-    statuses = [log_in_staff(client, ADMIN_EMAIL, "wrong password").status_code for _ in range(5)]
-    assert statuses == [400] * 5
+    statuses = [log_in_staff(client, ADMIN_EMAIL, "wrong password").status_code for _ in range(10)]
+    assert statuses == [400] * 10  # ten failures an account in 15 minutes
     throttled = log_in_staff(client, ADMIN_EMAIL, PASSWORD)
     assert throttled.status_code == 429
     assert client.get("/staff/", follow_redirects=False).status_code == 303
@@ -171,7 +178,7 @@ def test_login_is_throttled_per_address_and_account_even_with_the_right_password
 def _tampered_tokens() -> dict[str, str]:
     identity = ResidentIdentity(external_id="resident-000001")
     good = mint_token(TEST_IDENTITY_SECRET, identity)
-    payload, _, signature = good.partition(".")
+    payload, _, signature = good.rpartition(".")  # header.claims, and their signature
     other = mint_token(TEST_IDENTITY_SECRET, ResidentIdentity(external_id="resident-000002"))
     flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
     return {
@@ -181,7 +188,7 @@ def _tampered_tokens() -> dict[str, str]:
         "issued in the future": mint_token(TEST_IDENTITY_SECRET, identity, now=time.time() + 3600),
         "other key": mint_token("another-secret-" + "x" * 32, identity),
         "payload flipped": f"{flipped}.{signature}",
-        "signature swapped": f"{payload}.{other.partition('.')[2]}",
+        "signature swapped": f"{payload}.{other.rpartition('.')[2]}",
         "no signature": payload,
         "garbage": "not-a-token",
         "oversized": "a" * 5000 + "." + signature,
@@ -251,6 +258,49 @@ def test_login_next_never_leaves_the_site(
     as_browser = re.sub(r"[\t\n\r]", "", location).replace("\\", "/")
     resolved = urlsplit(urljoin("https://testserver/staff/login", as_browser))
     assert (resolved.scheme, resolved.netloc) == ("https", "testserver"), (target, location)
+
+
+# A link to the shop login can carry any `next` (issue 16, item 10): never a staff page.
+SHOP_LOGIN_REFUSED = [
+    *OFF_SITE_TARGETS,
+    "/staff/",
+    "/staff/marketplace/shops",
+    "/finance/",
+    "/billing/invoices",
+    "/shop/../staff/",
+    "/shop/%2e%2e/staff/",
+    "/shop/./../staff/",
+    "/shop//evil.example/",
+]
+
+
+def _shop_login_lands_on(client: TestClient, target: str) -> str:
+    assert sign_up(client, email="next@example.jp").status_code == 303
+    client.post("/shop/logout", data={"csrf_token": csrf_token_of(client)})
+    answer = client.post(
+        "/shop/login",
+        data={
+            "email": "next@example.jp",
+            "password": SIGNUP["password"],
+            "csrf_token": csrf_token_of(client),
+            "next": target,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    return str(answer.headers["location"])
+
+
+@pytest.mark.parametrize("target", SHOP_LOGIN_REFUSED)
+def test_shop_login_next_never_lands_on_staff_pages_or_off_site(
+    client: TestClient, target: str
+) -> None:
+    assert _shop_login_lands_on(client, target) == "/shop/", target
+
+
+def test_shop_login_next_keeps_a_shop_page(client: TestClient) -> None:
+    target = "/shop/bookings/7?from=mail"
+    assert _shop_login_lands_on(client, target) == target
 
 
 XSS_TITLE = '<script>alert("xss")</script>"><img src=x onerror=alert(1)>'

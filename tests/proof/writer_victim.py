@@ -17,7 +17,7 @@ from pathlib import Path
 from marketplace.db import make_engine
 from marketplace.delivery.events import OpportunityEvent
 from marketplace.delivery.writer import EventWriter
-from tests.marketplace.delivery.test_writer import AT, impression, offer
+from tests.support.delivery_events import AT, impression, offer
 
 
 def main(url: str, spool_dir: str, booking_id: int, spooled: int, hanging: int) -> None:

@@ -1,52 +1,18 @@
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from recommender.dataset import Dataset
-
-# A small world with two audiences: families read 子育て items (i00-i09), seniors read
-# 健康 items (i10-i19). Each user also has a personal favourite inside their audience's block.
-
-
-def _world(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-    rows, user_rows = [], []
-    for u in range(60):
-        family = u % 2 == 0
-        user = f"u{u:02d}"
-        user_rows += [
-            (user, "age:30-39" if family else "age:70+"),
-            (user, "household:young_children" if family else "household:elderly_only"),
-        ]
-        block = range(0, 10) if family else range(10, 20)
-        for item in rng.choice(list(block), size=5, replace=False):
-            rows.append((user, f"i{item:02d}", float(rng.integers(1, 4))))
-    interactions = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
-    user_features = pd.DataFrame(user_rows, columns=["user_id", "feature"])
-    item_features = pd.DataFrame(
-        [(f"i{i:02d}", "category:子育て" if i < 10 else "category:健康・医療") for i in range(20)]
-        + [(f"i{i:02d}", f"tag:t{i % 5}") for i in range(20)],
-        columns=["item_id", "feature"],
-    )
-    return interactions, user_features, item_features
+from tests.support.recommender_world import small_world
 
 
 @pytest.fixture
 def world() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return _world()
+    return small_world()
 
 
 @pytest.fixture
 def dataset(world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> Dataset:
     interactions, user_features, item_features = world
     return Dataset.construct(interactions, user_features, item_features)
-
-
-COLD_FAMILY = pd.DataFrame(
-    {"user_id": ["new-family"] * 2, "feature": ["age:30-39", "household:young_children"]}
-)
-COLD_SENIOR = pd.DataFrame(
-    {"user_id": ["new-senior"] * 2, "feature": ["age:70+", "household:elderly_only"]}
-)

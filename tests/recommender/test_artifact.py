@@ -23,9 +23,9 @@ from recommender.state import ModelState
 
 @pytest.fixture(scope="module")
 def state() -> ModelState:
-    from tests.recommender.conftest import _world
+    from tests.support.recommender_world import small_world
 
-    interactions, users, items = _world()
+    interactions, users, items = small_world()
     model = LightFMRecommender({"no_components": 4, "epochs": 2}).fit(
         Dataset.construct(interactions, users, items)
     )

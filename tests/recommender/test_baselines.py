@@ -4,7 +4,7 @@ import pandas as pd
 
 from recommender.baselines import PopularityRecommender, SegmentPopularityRecommender
 from recommender.dataset import Dataset
-from tests.recommender.conftest import COLD_FAMILY, COLD_SENIOR
+from tests.support.recommender_world import COLD_FAMILY, COLD_SENIOR
 
 
 def test_global_popularity_ranks_by_distinct_users() -> None:

@@ -10,9 +10,9 @@ from recommender.base import Recommender, Users
 from recommender.baselines import PopularityRecommender, SegmentPopularityRecommender
 from recommender.dataset import Dataset
 from recommender.errors import DataError
-from recommender.evaluation import evaluate
+from recommender.evaluation import EvaluationTask, evaluate
 from recommender.model import LightFMRecommender
-from tests.recommender.conftest import COLD_FAMILY, COLD_SENIOR
+from tests.support.recommender_world import COLD_FAMILY, COLD_SENIOR
 
 
 class FixedScores(Recommender):
@@ -85,6 +85,12 @@ def test_models_side_by_side_and_the_model_beats_popularity(dataset: Dataset) ->
     assert out["warm"]["model"]["auc"] > out["warm"]["popularity"]["auc"]
     assert out["cold"]["model"]["auc"] > out["cold"]["popularity"]["auc"]
     assert not math.isnan(out["cold"]["segment_popularity"]["auc"])
+    # Per-user precision (for paired comparisons) averages to the reported figure.
+    task = EvaluationTask.build(dataset, test, user_features=features)
+    for group in ("warm", "cold"):
+        per_user = task.precisions(models["model"], group, k=5)
+        assert len(per_user) == getattr(report, group).n_users
+        assert per_user.mean() == pytest.approx(getattr(report, group).models["model"].precision)
 
 
 def test_evaluate_refuses_bad_input(tiny: Dataset, dataset: Dataset) -> None:

@@ -8,7 +8,7 @@ from recommender.config import LightFMConfig
 from recommender.dataset import Dataset
 from recommender.errors import ConfigError, NotFittedError, UnknownIdError
 from recommender.model import LightFMRecommender, normalize_rows
-from tests.recommender.conftest import COLD_FAMILY, COLD_SENIOR
+from tests.support.recommender_world import COLD_FAMILY, COLD_SENIOR
 
 FAST = {"no_components": 8, "epochs": 30, "num_threads": 1, "learning_rate": 0.1}
 

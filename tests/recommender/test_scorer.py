@@ -12,14 +12,14 @@ from recommender.dataset import Dataset
 from recommender.model import LightFMRecommender
 from recommender.scorer import Scorer, ScorerHolder
 from recommender.state import ModelState
-from tests.recommender.conftest import COLD_FAMILY
+from tests.support.recommender_world import COLD_FAMILY
 
 
 @pytest.fixture(scope="module")
 def fitted() -> LightFMRecommender:
-    from tests.recommender.conftest import _world
+    from tests.support.recommender_world import small_world
 
-    interactions, users, items = _world()
+    interactions, users, items = small_world()
     config = {"no_components": 8, "epochs": 30, "learning_rate": 0.1}
     return LightFMRecommender(config).fit(Dataset.construct(interactions, users, items))
 
@@ -161,3 +161,38 @@ def test_item_popularity_follows_the_asked_order_and_refuses_unknown_items(
     assert forward.tolist() == pytest.approx([by_rank[i] for i in ids])
     with pytest.raises(KeyError, match="nope"):
         scorer.item_popularity([ids[0], "nope"])
+
+
+def test_cold_residents_by_segment_popularity_survive_save_and_load(tmp_path: Path) -> None:
+    from recommender.frozen import ArtifactRecommender
+    from tests.support.recommender_world import COLD_SENIOR, small_world
+
+    interactions, users, items = small_world()
+    config = {"no_components": 8, "epochs": 5, "cold_blend": 0.5}
+    model = LightFMRecommender(config).fit(Dataset.construct(interactions, users, items))
+    info = save_artifact(tmp_path, ModelState.from_model(model), code_version="test")
+    scorer = Scorer(load_artifact(tmp_path, info.version))
+    assert scorer.cold_by_segment
+    for cold in (COLD_FAMILY, COLD_SENIOR):
+        user = str(cold.user_id.iloc[0])
+        expected = model.recommend([user], 5, user_features=cold)
+        got = scorer.top_k(user, 5, features=list(cold.feature))
+        assert [s.item_id for s in got] == list(expected.item_id)
+        frozen = ArtifactRecommender(scorer).fit(model.dataset)
+        assert list(frozen.recommend([user], 5, user_features=cold).item_id) == list(
+            expected.item_id
+        )
+    # Families get 子育て items (i00-i09), seniors 健康 ones (i10-i19).
+    family = scorer.top_k("x", 3, features=list(COLD_FAMILY.feature))
+    assert all(int(s.item_id[1:]) < 10 for s in family)
+    senior = scorer.top_k("y", 3, features=list(COLD_SENIOR.feature))
+    assert all(int(s.item_id[1:]) >= 10 for s in senior)
+    # Warm residents still get their own vector, and without consent nothing personal.
+    assert scorer.user_vector("u00") is not None
+    popular = scorer.top_k(None, 3, consent=False, features=list(COLD_SENIOR.feature))
+    assert [s.item_id for s in popular] == [s.item_id for s in scorer.top_k(None, 3, consent=False)]
+    # New items join the blend (with no popularity of their own yet).
+    grown = scorer.with_new_items({"i99": ["category:子育て"]})
+    scores = grown.fallback_scores(list(COLD_FAMILY.feature))
+    assert len(scores) == grown.n_items and np.isfinite(scores).all()
+    assert grown.fallback_scores(list(COLD_FAMILY.feature), ["i99"])[0] == scores[-1]

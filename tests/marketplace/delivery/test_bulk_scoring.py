@@ -21,8 +21,8 @@ from recommender.artifact import ModelState, load_artifact, promote, save_artifa
 from recommender.dataset import Dataset
 from recommender.model import LightFMRecommender
 from recommender.scorer import Scorer, ScorerHolder
-from tests.marketplace.delivery import factories
-from tests.recommender.conftest import _world
+from tests.support import delivery_factories
+from tests.support.recommender_world import small_world
 
 CATEGORIES = ("子育て", "健康・医療", "イベント", "防災")
 ENGAGEMENTS = [
@@ -65,7 +65,7 @@ def test_scorers_without_bulk_scoring_are_asked_one_by_one() -> None:
 
 @pytest.fixture(scope="module")
 def lightfm_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    interactions, users, items = _world()
+    interactions, users, items = small_world()
     config = {"no_components": 8, "epochs": 10, "learning_rate": 0.1}
     fitted = LightFMRecommender(config).fit(Dataset.construct(interactions, users, items))
     store = tmp_path_factory.mktemp("store")
@@ -118,9 +118,9 @@ def test_ad_relevance_filled_ahead_equals_what_a_first_feed_works_out() -> None:
     scorer = TagProfileScorer.fit(ENGAGEMENTS)
     reference = [a for a in AUDIENCES if a.personalized][:20]
     ads = [
-        factories.ad(1, tags=("t1",)),
-        factories.ad(2, tags=("t4",), shop_category="clinic"),
-        factories.ad(3),
+        delivery_factories.ad(1, tags=("t1",)),
+        delivery_factories.ad(2, tags=("t4",), shop_category="clinic"),
+        delivery_factories.ad(3),
     ]
     on_demand = AdRelevance(scorer, reference)
     ahead = AdRelevance(scorer, reference)

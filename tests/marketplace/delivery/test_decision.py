@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from marketplace.delivery.decision import AdDecider, DeliveryLedger, SharedCounts
-from marketplace.delivery.pacing import PacingParams
+from marketplace.delivery.events import EligibleCount
+from marketplace.delivery.pacing import RATE_CEILING, HourlyPace, PacingParams
 from marketplace.delivery.relevance import AdRelevance, TagProfileScorer, UniformScorer
 from marketplace.delivery.types import ANONYMOUS, Audience
-from marketplace.targeting import parse_targeting
-from tests.marketplace.delivery.factories import START, ad
+from marketplace.inventory.targeting import parse_targeting
+from tests.support.delivery_factories import START, ad
 
 NOW = START + timedelta(hours=10)
 PERSON = Audience("r1", "70+", "elderly_only", "ohto", ("除雪",), consent=True)
@@ -60,12 +64,6 @@ def test_excluded_shops_and_expired_bookings_are_skipped() -> None:
     d = decider()
     assert d.pick([ad(1, share=1.0)], PERSON, frozenset({1}), NOW) is None
     assert d.pick([ad(2, share=1.0)], PERSON, frozenset(), START - timedelta(seconds=1)) is None
-
-
-def test_every_live_booking_counts_the_opportunity() -> None:
-    d = decider()
-    d.pick([ad(1, share=0.5), ad(2, share=0.5)], PERSON, frozenset({1, 2}), NOW)
-    assert d.ledger.local_totals() == ({}, {1: 1, 2: 1})
 
 
 def test_relevance_prefers_the_matching_ad() -> None:
@@ -134,3 +132,53 @@ def test_reach_is_remembered_per_profile_never_across_profiles() -> None:
         assert live.reaching(withheld) == live.reaching(ANONYMOUS) == ()
     same_profile = Audience("r5", "70+", "elderly_only", "ohto", ("除雪",), consent=True)
     assert live.reaching(same_profile) is live.reaching(PERSON)
+
+
+def test_eligible_slots_are_those_a_booking_could_have_won() -> None:
+    """The one measure's denominator: live, reached, under the cap, shop not hidden by the
+    resident; whether or not it may be shown now (paused, its shop already on the page)."""
+    d = decider(cap=1)
+    untargeted = ad(1, share=0.5)
+    elderly = ad(2, share=0.5, targeting=parse_targeting({"age_bands": ["70+"]}))
+    young = ad(3, share=0.5, targeting=parse_targeting({"age_bands": ["20-29"]}))
+    paused = replace(ad(4, share=0.5), serving=False)
+    bookings = [untargeted, elderly, young, paused]
+    shown = d.pick(bookings, PERSON, frozenset(), NOW)  # 1, 2 and 4 reach this resident
+    assert shown in (untargeted, elderly)
+    d.pick(bookings, PERSON, frozenset(), NOW)  # the one shown is at its cap of 1
+    assert d.pick(bookings, PERSON, frozenset({1, 2, 4}), NOW) is None  # shops on the page
+    offers, eligible = d.ledger.local_totals()
+    assert offers[shown.booking_id] == 1 and 4 not in offers  # never shown while paused
+    other = 3 - shown.booking_id
+    assert eligible == {shown.booking_id: 1, other: 3 - offers.get(other, 0), 4: 3}
+    # A shop the resident hid is not even eligible.
+    d.pick(bookings, PERSON, frozenset({4}), NOW, hidden_shops=frozenset({4}))
+    assert d.ledger.local_totals()[1][4] == 3
+    hour = NOW.replace(minute=0, second=0, microsecond=0)
+    reported = d.ledger.drain_eligible()
+    assert sorted(reported) == sorted(EligibleCount(b, hour, n) for b, n in eligible.items())
+    assert d.ledger.drain_eligible() == []  # each slot reported once
+    d.pick(bookings, PERSON, frozenset(), NOW)
+    assert d.ledger.drain_eligible() == [EligibleCount(4, hour, 1)]
+
+
+def test_pacing_works_on_the_hour_with_the_shared_hourly_share() -> None:
+    d = decider()
+    booking = ad(1, share=0.25)
+    d.ledger.at(NOW)
+    hour = NOW.replace(minute=0, second=0, microsecond=0)
+    d.ledger.shared = SharedCounts(
+        hour=hour,
+        delivered={1: 30},
+        eligible={1: 100},
+        hourly_pace={1: HourlyPace(0.5, ahead=2.0, owed_before=400.0)},
+    )
+    d.ledger.record_eligible([booking])
+    state = d.ledger.pace(booking)
+    # The catch-up share, this hour's counts of every worker, the slots it started ahead, and
+    # its ceiling: RATE_CEILING × the share bought of the hour's slots (plus the head start).
+    assert state[:4] == (0.5, 101, 32, 400)
+    assert state.ceiling == pytest.approx(RATE_CEILING * 0.25 * 101 + 2)
+    # Counts of another hour are not this hour's; the pace holds until the next refresh.
+    d.ledger.at(NOW + timedelta(hours=1))
+    assert d.ledger.pace(booking)[:4] == (0.5, 0, 2, 400)

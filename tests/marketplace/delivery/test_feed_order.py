@@ -23,7 +23,7 @@ from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.types import ANONYMOUS, Audience, FeedArticle
 from marketplace.delivery.writer import EventWriter
 from marketplace.vocab import ArticlePriority
-from tests.marketplace.delivery.factories import START, ad
+from tests.support.delivery_factories import START, ad
 
 PRIORITIES = [ArticlePriority.URGENT, ArticlePriority.IMPORTANT] + [ArticlePriority.NORMAL] * 6
 

@@ -12,7 +12,7 @@ from marketplace.delivery.feed_policy import (
 )
 from marketplace.delivery.types import FeedArticle
 from marketplace.vocab import ArticlePriority
-from tests.marketplace.delivery.factories import ad, article
+from tests.support.delivery_factories import ad, article
 
 RULES = FeedRules(ad_positions=(3, 8))
 

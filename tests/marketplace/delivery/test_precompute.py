@@ -19,7 +19,7 @@ from marketplace.delivery.writer import EventWriter
 from marketplace.models import Article, InteractionEvent, Resident
 from marketplace.vocab import ARTICLE_CATEGORIES, AgeBand, ArticlePriority, Household
 from marketplace.vocab import InteractionKind as Kind
-from tests.portal_plugin.delivery_world import build_world, world_engine  # noqa: F401
+from tests.support.delivery_world import build_world
 
 CATEGORIES = ARTICLE_CATEGORIES[:4]
 BANDS = (AgeBand.AGE_30S, AgeBand.AGE_70_PLUS)
@@ -55,7 +55,7 @@ def audience(resident: Resident) -> Audience:
 
 
 @pytest.fixture(scope="module")
-def city(world_engine: Engine) -> list[Resident]:  # noqa: F811
+def city(world_engine: Engine) -> list[Resident]:
     """The delivery world, articles of several categories, and residents who read them."""
     build_world(world_engine)
     now = utcnow()
@@ -90,7 +90,7 @@ def city(world_engine: Engine) -> list[Resident]:  # noqa: F811
 
 
 def test_known_residents_are_the_consenting_ones_the_most_recently_active_last(
-    world_engine: Engine,  # noqa: F811
+    world_engine: Engine,
     city: list[Resident],
 ) -> None:
     with Session(world_engine) as session:
@@ -135,7 +135,7 @@ def assert_same_ranking(
 
 
 def test_feeds_ranked_ahead_are_the_feeds_ranked_on_first_visit(
-    world_engine: Engine,  # noqa: F811
+    world_engine: Engine,
     city: list[Resident],
     tmp_path: Path,
 ) -> None:
@@ -204,7 +204,7 @@ def test_feeds_ranked_ahead_are_the_feeds_ranked_on_first_visit(
 
 
 def test_nothing_is_worked_out_while_the_relevance_model_is_loading(
-    world_engine: Engine,  # noqa: F811
+    world_engine: Engine,
     city: list[Resident],
     tmp_path: Path,
 ) -> None:

@@ -4,8 +4,8 @@ import random
 
 from marketplace.delivery.reach import ReachIndex
 from marketplace.delivery.types import ANONYMOUS, Audience, reaches
-from marketplace.targeting import ALLOWED_VALUES, Targeting
-from tests.marketplace.delivery.factories import ad
+from marketplace.inventory.targeting import ALLOWED_VALUES, Targeting
+from tests.support.delivery_factories import ad
 
 
 def random_targeting(rng: random.Random) -> Targeting:

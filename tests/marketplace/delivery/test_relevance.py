@@ -5,7 +5,7 @@ import pytest
 from marketplace.delivery import relevance
 from marketplace.delivery.relevance import AdRelevance, ScoredItem, TagProfileScorer
 from marketplace.delivery.types import Audience
-from tests.marketplace.delivery import factories
+from tests.support import delivery_factories
 
 ITEMS = (
     ScoredItem("article:1", ("kind:article", "category:sports", "tag:ski")),
@@ -46,7 +46,7 @@ def test_the_same_items_score_alike_by_identity_or_by_value() -> None:
 def test_ad_relevance_is_the_percentile_among_reference_residents() -> None:
     reference = [Audience(f"r{n}", consent=True) for n in (1, 2)]
     ads = AdRelevance(scorer(), reference)
-    ad = factories.ad(1, tags=("ski",))
+    ad = delivery_factories.ad(1, tags=("ski",))
     skier, patient = ads.of(reference[0], [ad]), ads.of(reference[1], [ad])
     assert skier is not None and patient is not None
     assert skier[0] > patient[0]

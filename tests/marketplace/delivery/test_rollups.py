@@ -1,48 +1,29 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.delivery.models import AdClick, AdImpression, AdOffer, DeliveryRollup
+from marketplace.delivery.models import (
+    AdClick,
+    AdImpression,
+    DeliveryRollup,
+    EligibleSlot,
+    EligibleSlotRollup,
+)
 from marketplace.delivery.rollups import roll_up_hour, roll_up_recent
-from marketplace.lifecycle import BookingStatus
-from marketplace.models import Booking
-from tests.marketplace.factories import make_placement, make_shop
+from tests.support.delivery_rows import live_booking, offer_row
 
 HOUR = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)  # 20:00 in Tokyo
 
 
-def booking(session: Session) -> Booking:
-    shop, placement = make_shop(session), make_placement(session)
-    row = Booking(
-        shop_id=shop.id, placement_id=placement.id, shares=1, first_week=date(2026, 11, 2),
-        last_week=date(2026, 11, 2), weeks=1, targeting={}, status=BookingStatus.LIVE,
-        in_city_rate=True, unit_price_yen=2_750, list_price_yen=2_750, discount_yen=0,
-        surcharge_yen=0, total_yen=2_750, tax_yen=250, idempotency_key="rollup",
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    return row
-
-
-def offer(session: Session, b: Booking, n: int, at: datetime, age: str = "70+") -> AdOffer:
-    row = AdOffer(
-        id=f"{n:032d}", booking_id=b.id, placement_id=b.placement_id, creative_version_id=1,
-        shop_id=b.shop_id, resident_key=None, age_band=age, household="single",
-        district="ohto", personalized=True, position=3, worker_id="w", offered_at=at,
-    )  # fmt: skip
-    session.add(row)
-    return row
-
-
 def test_hourly_rollup_counts_by_segment_and_keeps_the_price(session: Session) -> None:
-    b = booking(session)
+    b = live_booking(session)
     at = HOUR + timedelta(minutes=10)
     for n in range(5):
-        offer(session, b, n, at, age="70+" if n < 3 else "30-39")
-    offer(session, b, 99, HOUR + timedelta(hours=1))  # the next hour
+        offer_row(session, b, n, at, age="70+" if n < 3 else "30-39")
+    offer_row(session, b, 99, HOUR + timedelta(hours=1))  # the next hour
     session.add_all(
         [
             AdImpression(offer_id=f"{0:032d}", booking_id=b.id, occurred_at=at, valid=True),
@@ -74,3 +55,37 @@ def test_hourly_rollup_counts_by_segment_and_keeps_the_price(session: Session) -
         == 2
     )
     assert roll_up_recent(session, HOUR + timedelta(hours=1, minutes=5), hours=1) == 3
+
+
+def test_eligible_slots_roll_up_per_booking_and_hour_over_workers(session: Session) -> None:
+    booking = live_booking(session)
+    hour = datetime(2026, 6, 2, 3, tzinfo=UTC)
+    for batch, worker, slots in (("b1", "w1", 30), ("b2", "w2", 12), ("b3", "w1", 5)):
+        session.add(
+            EligibleSlot(
+                batch_id=batch,
+                booking_id=booking.id,
+                hour_start=hour,
+                worker_id=worker,
+                slots=slots,
+            )
+        )
+    session.add(
+        EligibleSlot(
+            batch_id="b4",
+            booking_id=booking.id,
+            hour_start=hour + timedelta(hours=1),
+            worker_id="w1",
+            slots=7,
+        )
+    )
+    session.flush()
+    roll_up_hour(session, hour)
+    roll_up_hour(session, hour)  # idempotent
+    [row] = session.scalars(select(EligibleSlotRollup)).all()
+    assert (row.booking_id, row.placement_id, row.hour_start, row.slots) == (
+        booking.id,
+        booking.placement_id,
+        hour,
+        47,
+    )

@@ -10,28 +10,19 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import make_engine, make_session_factory, utcnow
 from marketplace.delivery.models import AdOffer, SlotOpportunity
-from marketplace.delivery.relevance import UniformScorer
 from marketplace.delivery.service import DeliveryService
 from marketplace.delivery.shared_counts import SETTLE_SECONDS
-from marketplace.delivery.tracking import TokenSigner
 from marketplace.delivery.types import Audience
-from marketplace.delivery.writer import EventWriter
-from tests.portal_plugin.delivery_world import World, build_world, world_engine  # noqa: F401
+from tests.support.delivery_world import World, build_world, started_worker
 
 
 @pytest.fixture
-def world(world_engine: Engine) -> World:  # noqa: F811
+def world(world_engine: Engine) -> World:
     return build_world(world_engine)
 
 
 def worker(engine: Engine, tmp_path: Path, name: str) -> DeliveryService:
-    writer = EventWriter(engine, tmp_path / name, flush_interval=0.01)
-    service = DeliveryService(
-        make_session_factory(engine), writer, TokenSigner("s" * 40), "r" * 40, UniformScorer()
-    )
-    writer.start()
-    service.refresh()
-    return service
+    return started_worker(engine, tmp_path, name)
 
 
 def test_two_workers_agree_on_pacing_through_the_database(world: World, tmp_path: Path) -> None:
@@ -42,10 +33,12 @@ def test_two_workers_agree_on_pacing_through_the_database(world: World, tmp_path
         # Many residents: their daily caps never bind, so the shares are reachable.
         service.feed(Audience(f"res-{n % 997}", consent=False), 10)
         if n % 25 == 0:
-            for w in workers:
-                assert w.writer.flush()
-                # Other workers' offers are read once they have settled: as if that long later.
-                w.refresh(utcnow() + timedelta(seconds=SETTLE_SECONDS))
+            # Each worker reports its eligible slots at a refresh and reads the others' offers
+            # once they have settled: as if that long later, after two refreshes.
+            for _ in range(2):
+                for w in workers:
+                    assert w.writer.flush()
+                    w.refresh(utcnow() + timedelta(seconds=SETTLE_SECONDS))
     for w in workers:
         w.stop()
     with Session(world.engine) as session:
@@ -88,3 +81,17 @@ def test_a_refresh_with_unchanged_articles_keeps_the_served_objects(
     assert service.snapshot.articles is first.articles
     assert service.snapshot.regular_items is items
     service.stop()
+
+
+def test_a_client_key_depends_on_address_and_user_agent_only(world: World, tmp_path: Path) -> None:
+    service = worker(world.engine, tmp_path, "keys")
+    try:
+        first = service.client_key("203.0.113", "Mozilla/5.0")
+        assert len(first) == 16 and service.client_key("203.0.113", "Mozilla/5.0") == first
+        assert service.client_key("203.0.114", "Mozilla/5.0") != first
+        assert service.client_key("203.0.113", "Mozilla/5.1") != first
+        # Only the first 256 characters of a User-Agent count (the remembered keys stay small).
+        long = "Mozilla/" + "x" * 10_000
+        assert service.client_key("203.0.113", long) == service.client_key("203.0.113", long[:256])
+    finally:
+        service.stop()

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from marketplace.delivery.types import ANONYMOUS, Audience, reaches
-from marketplace.targeting import EVERYONE, parse_targeting
-from tests.marketplace.delivery.factories import END, START, ad
+from marketplace.inventory.targeting import EVERYONE, parse_targeting
+from tests.support.delivery_factories import END, START, ad
 
 RESIDENT = Audience("r1", "30-39", "young_children", "tsuruga", ("子育て",), consent=True)
 

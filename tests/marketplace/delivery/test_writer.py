@@ -9,51 +9,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Engine
 
 from marketplace.db import make_engine
 from marketplace.delivery import writer as writer_module
-from marketplace.delivery.events import Batch, OfferEvent, OpportunityEvent, TrackedEvent, new_id
-from marketplace.delivery.models import AdClick, AdImpression, AdOffer, SlotOpportunity
+from marketplace.delivery.events import (
+    Batch,
+    EligibleCount,
+    OfferEvent,
+    OpportunityEvent,
+    TrackedEvent,
+)
+from marketplace.delivery.models import (
+    AdClick,
+    AdImpression,
+    AdOffer,
+    EligibleSlot,
+    SlotOpportunity,
+)
 from marketplace.delivery.writer import EventWriter
-
-AT = datetime(2026, 11, 3, 3, 15, tzinfo=UTC)
-
-
-def offer(booking_id: int, offer_id: str | None = None) -> OfferEvent:
-    return OfferEvent(
-        offer_id=offer_id or new_id(),
-        booking_id=booking_id,
-        placement_id=booking_id,
-        creative_version_id=1,
-        shop_id=1,
-        resident_key="k",
-        age_band="70+",
-        household="single",
-        district="ohto",
-        personalized=True,
-        position=3,
-        worker_id="w",
-        offered_at=AT,
-    )
-
-
-def impression(event: OfferEvent) -> TrackedEvent:
-    return TrackedEvent("impression", event.offer_id, event.booking_id, AT, True)
-
-
-def counts(engine: Engine, booking_id: int) -> tuple[int, int, int]:
-    with engine.connect() as c:
-        offers = c.scalar(select(func.count()).where(AdOffer.booking_id == booking_id))
-        shown = c.scalar(select(func.count()).where(AdImpression.booking_id == booking_id))
-        slots = c.scalar(
-            select(func.coalesce(func.sum(SlotOpportunity.slots), 0)).where(
-                SlotOpportunity.placement_id == booking_id
-            )
-        )
-    return int(offers or 0), int(shown or 0), int(slots or 0)
+from tests.support.delivery_events import AT, counts, impression, offer
 
 
 @pytest.fixture
@@ -66,6 +43,7 @@ def booking_id(engine: Engine) -> Iterator[int]:
         c.execute(delete(AdImpression).where(AdImpression.booking_id == chosen))
         c.execute(delete(AdOffer).where(AdOffer.booking_id == chosen))
         c.execute(delete(SlotOpportunity).where(SlotOpportunity.placement_id == chosen))
+        c.execute(delete(EligibleSlot).where(EligibleSlot.booking_id.in_([chosen, chosen + 1])))
 
 
 @pytest.fixture
@@ -262,11 +240,47 @@ def test_connection_killed_mid_batch_on_postgres(
 def test_spooled_batches_round_trip() -> None:
     event = offer(5)
     batch = Batch.of(
-        "w", [event, impression(event), OpportunityEvent(5, 2, AT + timedelta(hours=1))]
+        "w",
+        [
+            event,
+            impression(event),
+            OpportunityEvent(5, 2, AT + timedelta(hours=1)),
+            EligibleCount(5, AT, 1),
+            EligibleCount(6, AT, 1),
+        ],
     )
     again = Batch.from_json(batch.to_json())
     assert again.offers == batch.offers and again.tracked == batch.tracked
     assert again.opportunities == batch.opportunities and again.batch_id == batch.batch_id
+    assert (
+        again.eligible
+        == batch.eligible
+        == {(5, AT.replace(minute=0, second=0)): 1, (6, AT.replace(minute=0, second=0)): 1}
+    )
+    # A spool written before eligible slots were counted still replays.
+    old = batch.to_json()
+    del old["eligible"]
+    assert Batch.from_json(old).eligible == {}
+
+
+def test_eligible_slots_are_written_once_per_batch(
+    writer: EventWriter, engine: Engine, booking_id: int
+) -> None:
+    events: list[Any] = [EligibleCount(booking_id, AT, 2), EligibleCount(booking_id + 1, AT, 3)]
+    events += [
+        EligibleCount(booking_id, AT, 1),
+        EligibleCount(booking_id, AT + timedelta(hours=1), 1),
+    ]
+    batch = Batch.of("w", events)
+    writer.write(batch)
+    writer.write(Batch.from_json(batch.to_json()))  # replayed: counted once
+    with engine.connect() as c:
+        rows = c.execute(
+            select(EligibleSlot.booking_id, EligibleSlot.slots)
+            .where(EligibleSlot.booking_id.in_([booking_id, booking_id + 1]))
+            .order_by(EligibleSlot.booking_id, EligibleSlot.hour_start)
+        ).all()
+    assert [tuple(r) for r in rows] == [(booking_id, 3), (booking_id, 1), (booking_id + 1, 3)]
 
 
 def test_the_writers_column_lists_are_the_tables_and_the_events_fields() -> None:
@@ -276,6 +290,7 @@ def test_the_writers_column_lists_are_the_tables_and_the_events_fields() -> None
     assert set(writer_module.OFFER_COLUMNS) == columns(AdOffer)
     assert set(writer_module.TRACKED_COLUMNS) == columns(AdImpression) == columns(AdClick)
     assert set(writer_module.OPPORTUNITY_COLUMNS) == columns(SlotOpportunity)
+    assert set(writer_module.ELIGIBLE_COLUMNS) == columns(EligibleSlot)
     offer_fields = list(OfferEvent._fields)
     assert offer_fields == ["offer_id", *writer_module.OFFER_COLUMNS[1:]]
     tracked_fields = list(TrackedEvent._fields)
