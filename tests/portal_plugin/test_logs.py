@@ -21,7 +21,7 @@ from portal_plugin.logs import (
     make_formatter,
     uvicorn_log_config,
 )
-from portal_plugin.request_id import RequestIdMiddleware, current_request_id
+from portal_plugin.request_id import RequestIdMiddleware, current_request_id, new_request_id
 from portal_plugin.settings import SettingsError, load_settings
 
 SECRETS = {"SECRET_KEY": "s" * 40, "PORTAL_IDENTITY_SECRET": "p" * 40}
@@ -95,6 +95,12 @@ def test_a_missing_or_implausible_request_id_is_replaced_by_a_new_one(sent: str 
     assert made != sent and len(made) == 32 and int(made, 16) >= 0
     assert second.headers["x-request-id"] != made  # a new one per request
     assert first.text == made
+
+
+def test_made_ids_are_32_hex_digits_and_do_not_repeat() -> None:
+    made = [new_request_id() for _ in range(10_000)]
+    assert all(len(i) == 32 and i == i.lower() and int(i, 16) >= 0 for i in made)
+    assert len(set(made)) == len(made)
 
 
 def test_outside_a_request_lines_have_no_request_id(logged: dict[str, io.StringIO]) -> None:
