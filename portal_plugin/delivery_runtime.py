@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 SERVICE_KEY = "delivery"
 MODEL_KEY = "delivery_model"
 PRECOMPUTE_KEY = "delivery_precompute"
+RELEVANCE_THREAD_KEY = "delivery_relevance_thread"
+# How long stopping waits for the relevance thread to finish the step it is in (loading the
+# history, ranking residents ahead); it checks for the stop between steps.
+RELEVANCE_STOP_SECONDS = 30.0
 # How many app lifespans share the running service: tests (and hosts) may enter the lifespan
 # of one app several times at once; the service starts with the first and stops with the last.
 USERS_KEY = "delivery_users"
@@ -89,7 +93,7 @@ async def start_delivery(ctx: PluginContext) -> None:
     ctx.services[MODEL_KEY] = reloader
     precompute = ctx.services[PRECOMPUTE_KEY] = ResidentPrecompute(service, session_factory)
     # Relevance needs the history; the feed serves (non-personalized ranking) until it is ready.
-    threading.Thread(
+    relevance = ctx.services[RELEVANCE_THREAD_KEY] = threading.Thread(
         target=_load_relevance,
         args=(
             service,
@@ -101,7 +105,8 @@ async def start_delivery(ctx: PluginContext) -> None:
         ),
         name="delivery-relevance",
         daemon=True,
-    ).start()
+    )
+    relevance.start()
 
 
 async def stop_delivery(ctx: PluginContext) -> None:
@@ -113,6 +118,15 @@ async def stop_delivery(ctx: PluginContext) -> None:
     reloader = ctx.services.pop(MODEL_KEY, None)
     if isinstance(reloader, ModelReloader):
         reloader.stopped.set()
+    # Joined, not left running: it queries the database, and a host (or a test) disposes of
+    # the engine once the plugin has stopped.
+    relevance = ctx.services.pop(RELEVANCE_THREAD_KEY, None)
+    if isinstance(relevance, threading.Thread):
+        await run_in_threadpool(relevance.join, RELEVANCE_STOP_SECONDS)
+        if relevance.is_alive():
+            log.warning(
+                "delivery relevance still working %.0f s after stop", RELEVANCE_STOP_SECONDS
+            )
     service = ctx.services.pop(SERVICE_KEY, None)
     if isinstance(service, DeliveryService):
         await run_in_threadpool(service.stop)
@@ -182,7 +196,7 @@ def _load_relevance(
         if service.stopped:  # the app shut down (and its database may be gone) meanwhile
             return
         log.exception("delivery relevance not loaded; ads are paced without relevance")
-    while True:
+    while not reloader.stopped.is_set():
         try:
             # The rankings and relevance just worked out are long-lived, like the model.
             precompute.run_if_changed(then=loaded)
