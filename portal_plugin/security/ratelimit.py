@@ -1,6 +1,12 @@
 """Rate limits for login, sign-up and other abuse-prone actions, backed by the `limits` library.
 
 Storage comes from settings (memory:// for one process, redis:// to share across workers).
+
+Rules of a minute or less use a moving window: exact, but it keeps one entry per counted hit
+until the hit leaves the window. Rules of an hour or more would keep every hit for that long
+(the ad-tracking limits count every impression for a day: a worker's memory grew with its
+traffic all day, which the soak saw), so they use limits' sliding-window counter: two counters
+per key, the previous window's weighted by how much of it still overlaps.
 """
 
 from __future__ import annotations
@@ -10,14 +16,24 @@ import time
 
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from portal_plugin.i18n import gettext as _
+
+# Windows at least this long are counted, not kept hit by hit.
+COUNTED_WINDOW_SECONDS = 3600
 
 
 class RateLimiter:
     def __init__(self, storage_url: str) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+        storage = storage_from_string(storage_url)
+        self._moving = MovingWindowRateLimiter(storage)
+        self._counted = SlidingWindowCounterRateLimiter(storage)
+
+    def _limiter(
+        self, item: RateLimitItem
+    ) -> MovingWindowRateLimiter | SlidingWindowCounterRateLimiter:
+        return self._counted if item.get_expiry() >= COUNTED_WINDOW_SECONDS else self._moving
 
     def hit(self, rules: str, *identifiers: str) -> bool:
         """Count one attempt against every rule (e.g. "5/minute;20/hour"); False if over any.
@@ -26,11 +42,11 @@ class RateLimiter:
         it and the wait `retry_after` tells stays true.
         """
         items = _parse(rules)
-        if not all(self._limiter.test(item, *identifiers) for item in items):
+        if not all(self._limiter(item).test(item, *identifiers) for item in items):
             return False
         allowed = True
         for item in items:
-            if not self._limiter.hit(item, *identifiers):
+            if not self._limiter(item).hit(item, *identifiers):
                 allowed = False
         return allowed
 
@@ -40,7 +56,7 @@ class RateLimiter:
         waits = [
             stats.reset_time - now
             for stats in (
-                self._limiter.get_window_stats(item, *identifiers) for item in _parse(rules)
+                self._limiter(item).get_window_stats(item, *identifiers) for item in _parse(rules)
             )
             if stats.remaining <= 0
         ]
