@@ -53,3 +53,28 @@ def test_the_serve_command_freezes_what_is_loaded_and_the_library_does_not() -> 
         [sys.executable, "-c", FREEZE], capture_output=True, text=True, check=True
     ).stdout.split()
     assert output == ["0", "True"]
+
+
+REFREEZE = """
+import gc, weakref
+from portal_plugin.cli.process_tuning import FrozenAfterLoads
+from tests.support.settings import make_settings
+class Node: pass
+hooks = FrozenAfterLoads(make_settings("sqlite://"))
+hooks.long_lived_data_loaded()  # the model and rankings, loaded once
+cycle = Node(); cycle.me = cycle  # a passing structure alive at the next load
+alive = weakref.ref(cycle)
+hooks.long_lived_data_loaded()  # rankings worked out again
+del cycle
+gc.collect()
+print(alive() is None)
+"""
+
+
+def test_later_loads_do_not_freeze_what_becomes_garbage() -> None:
+    """Freezing at every load (each re-ranking) kept any cycle alive at that moment forever:
+    frozen objects are never collected. The soak's workers grew with it."""
+    output = subprocess.run(
+        [sys.executable, "-c", REFREEZE], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert output == ["True"]
