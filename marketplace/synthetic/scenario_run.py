@@ -60,7 +60,7 @@ from marketplace.synthetic import SyntheticCity, generate_city
 from marketplace.synthetic.ad_appeal import AdAppeal, draw_ad_appeal
 from marketplace.synthetic.loader import load_city
 from marketplace.synthetic.scenario import Scenario, ScenarioError
-from marketplace.synthetic.traffic import visit_schedule
+from marketplace.synthetic.traffic import city_audiences, visit_schedule
 from marketplace.vocab import ShopStatus
 
 FIRST_DAY = date(2026, 11, 2)  # a Monday
@@ -262,7 +262,7 @@ def run_scenario(
         newest = select(Article.id).order_by(Article.published_at.desc()).limit(LIVE_ARTICLES)
         session.execute(update(Article).where(Article.id.not_in(newest)).values(expires_at=warm_up))
         booked = _write_bookings(session, scenario, appeal, start)
-    audiences = _audiences(city)
+    audiences = city_audiences(city)
     picks = rng.choice(len(audiences), size=min(len(audiences), REFERENCE_RESIDENTS), replace=False)
     reference = [audiences[i] for i in picks if audiences[i].consent]
     rules = FeedRules(frequency_cap_per_day=scenario.frequency_cap)
@@ -623,18 +623,3 @@ def _write_bookings(
             )
         )
     return booked
-
-
-def _audiences(city: SyntheticCity) -> list[Audience]:
-    frame = city.residents
-    return [
-        Audience(
-            key=str(row.external_id),
-            age_band=str(row.age_band),
-            household=str(row.household),
-            district=str(row.district),
-            interests=tuple(str(i) for i in row.interests),  # type: ignore[union-attr]
-            consent=bool(row.personalization_consent),
-        )
-        for row in frame.itertuples(index=False)
-    ]

@@ -31,7 +31,7 @@ from marketplace.delivery.types import AdCandidate, Audience, FeedArticle
 from marketplace.inventory.targeting import parse_targeting
 from marketplace.synthetic import SyntheticCity, generate_city
 from marketplace.synthetic.ad_appeal import AdAppeal, draw_ad_appeal
-from marketplace.synthetic.traffic import Visit, visit_schedule
+from marketplace.synthetic.traffic import Visit, city_audiences, visit_schedule
 from marketplace.vocab import ArticlePriority
 
 PLACEMENT_ID = 1
@@ -140,7 +140,7 @@ def simulate(
     ends = start_of_tokyo_day(start_day + timedelta(days=days))
     appeal = draw_ad_appeal(city.ground_truth, [c for c, _, _ in BOOKING_PLAN], rng)
     bookings = _bookings(city, appeal, history_end, ends)
-    audiences = _audiences(city)
+    audiences = city_audiences(city)
     # Clicks from the ads' appeal, which has parts of its own the scorer cannot see
     # (ad_appeal.py): the lift is not the generator's structure found again.
     click_p = appeal.click_probability(np.arange(residents))
@@ -304,21 +304,6 @@ def _bookings(
             )
         )
     return bookings
-
-
-def _audiences(city: SyntheticCity) -> list[Audience]:
-    frame = city.residents
-    return [
-        Audience(
-            key=str(row.external_id),
-            age_band=str(row.age_band),
-            household=str(row.household),
-            district=str(row.district),
-            interests=tuple(str(i) for i in row.interests),  # type: ignore[union-attr]
-            consent=bool(row.personalization_consent),
-        )
-        for row in frame.itertuples(index=False)
-    ]
 
 
 def _filler_articles() -> list[FeedArticle]:

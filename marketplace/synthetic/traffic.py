@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from marketplace.calendar import start_of_tokyo_day
+from marketplace.delivery.types import Audience
+from marketplace.synthetic import SyntheticCity
 
 # Relative feed opens per Tokyo hour: quiet nights, a morning check, lunch, busy evenings.
 HOURLY_WEIGHTS: tuple[float, ...] = (
@@ -56,3 +58,19 @@ def visit_schedule(
             at = midnight + timedelta(seconds=int(seconds[index]))
             visits.append(Visit(at.astimezone(UTC), int(who[index])))
     return visits
+
+
+def city_audiences(city: SyntheticCity) -> list[Audience]:
+    """Every synthetic resident as the delivery code sees a viewer."""
+    frame = city.residents
+    return [
+        Audience(
+            key=str(row.external_id),
+            age_band=str(row.age_band),
+            household=str(row.household),
+            district=str(row.district),
+            interests=tuple(str(i) for i in row.interests),  # type: ignore[union-attr]
+            consent=bool(row.personalization_consent),
+        )
+        for row in frame.itertuples(index=False)
+    ]
