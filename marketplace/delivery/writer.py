@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -42,10 +41,11 @@ from marketplace.delivery.models import (
     EligibleSlot,
     SlotOpportunity,
 )
+from marketplace.delivery.spool import LIVE_NAME, SpoolDirectory
 
 log = logging.getLogger(__name__)
 
-SPOOL_NAME = "delivery-events.jsonl"
+SPOOL_NAME = LIVE_NAME  # the live spool file in the spool directory
 
 # Called between the inserts of a batch; tests use it to fail a writer half way through.
 FaultHook = Callable[[str], None]
@@ -93,7 +93,7 @@ class EventWriter:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._idle = threading.Event()
-        self._spool_lock = threading.Lock()
+        self._spool_files = SpoolDirectory(self.spool_dir)
         self._replay_lock = threading.Lock()
         self._next_replay = 0.0
         self._thread: threading.Thread | None = None
@@ -261,41 +261,26 @@ class EventWriter:
 
     # -- spool -------------------------------------------------------------------------------
 
-    @property
-    def spool_path(self) -> Path:
-        return self.spool_dir / SPOOL_NAME
-
     def _spool(self, batch: Batch) -> None:
         line = json.dumps(batch.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        with self._spool_lock:
-            self.spool_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.spool_path, "a", encoding="utf-8") as spool:
-                spool.write(line)
-                spool.flush()
-                os.fsync(spool.fileno())
+        self._spool_files.append(line)
         self.stats.spooled += len(batch)
         self.stored("spooled", len(batch))
 
     def replay_spool(self, force: bool = False) -> int:
         """Write spooled batches back, oldest first; returns how many batches were replayed.
 
-        The spool is first renamed aside, so batches failing meanwhile start a new spool. A
-        crash during replay leaves the renamed file, which the next replay picks up again.
+        The live spool is first set aside, so batches failing meanwhile start a new one. A
+        crash during replay leaves the set-aside file, which the next replay picks up again;
+        a file another worker is replaying is left to it (`spool.SpoolDirectory`).
         """
         if not force and time.monotonic() < self._next_replay:
             return 0
         with self._replay_lock:
-            return self._replay()
+            replayed = 0
 
-    def _replay(self) -> int:
-        with self._spool_lock:
-            if self.spool_path.exists():
-                self.spool_path.rename(self.spool_dir / f"replaying-{time.time_ns()}.jsonl")
-        replayed = 0
-        for path in sorted(self.spool_dir.glob("replaying-*.jsonl")):
-            with open(path, encoding="utf-8") as spool:
-                lines = [line for line in spool if line.strip()]
-            try:
+            def write_lines(path: Path, lines: list[str]) -> None:
+                nonlocal replayed
                 for number, line in enumerate(lines):
                     try:
                         batch = Batch.from_json(json.loads(line))
@@ -308,12 +293,14 @@ class EventWriter:
                     self.stats.replayed += len(batch)
                     self.stored("replayed", len(batch))
                     replayed += 1
+
+            self._spool_files.set_aside()
+            try:
+                self._spool_files.replay(write_lines)
             except Exception as exc:
                 log.warning("spool replay paused (%s); retrying later", exc)
                 self._next_replay = time.monotonic() + self.retry_interval
-                return replayed
-            path.unlink()
-        return replayed
+            return replayed
 
 
 def _sqlite_time(value: datetime) -> str:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -196,6 +198,38 @@ def test_database_down_spools_then_replays_exactly(
     (tmp_path / "spool").mkdir(exist_ok=True)
     assert revived.replay_spool(force=True) == 0
     assert counts(engine, booking_id) == (120, 120, 240)
+    dead.dispose()
+
+
+@pytest.mark.fault
+def test_workers_sharing_a_spool_replay_each_batch_once(
+    engine: Engine, tmp_path: Path, booking_id: int, database_url: str, caplog: Any
+) -> None:
+    """Two workers of one server spool to the same directory while the database is down, then
+    both replay it at once: every event stored once, each batch replayed by one of them, and
+    neither trips over a file the other took (they used to, and logged the error)."""
+    if database_url.startswith("sqlite"):
+        dead = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+    else:
+        dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    spooling = [EventWriter(dead, tmp_path / "spool", batch_size=20) for _ in range(2)]
+    for number in range(8):  # eight set-aside files of two batches each
+        for worker in spooling:
+            submit_many(worker, booking_id, 10)
+            worker.write_queued()
+        spooling[number % 2].replay_spool(force=True)  # fails: sets the spool aside, keeps it
+    assert sum(w.stats.spooled for w in spooling) == 2 * 8 * 10 * 4
+    caplog.clear()  # the warnings of the outage
+    replaying = [EventWriter(engine, tmp_path / "spool") for _ in range(2)]
+    threads = [threading.Thread(target=w.replay_spool, args=(True,)) for w in replaying]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert counts(engine, booking_id) == (160, 160, 320)
+    assert sum(w.stats.replayed for w in replaying) == 2 * 8 * 10 * 4
+    assert not list((tmp_path / "spool").glob("*.jsonl"))
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     dead.dispose()
 
 
