@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from marketplace.db import make_engine, make_session_factory, run_transaction
+from marketplace.delivery.forecast_traffic import RecentTraffic
 from portal_plugin.hooks import PortalHooks
 from portal_plugin.mail import Mailer
 from portal_plugin.metrics import ServingMetrics
@@ -35,6 +36,8 @@ class PluginContext:
     services: dict[str, Any]
     # What this process counts for /metrics (feed latency, events stored).
     metrics: ServingMetrics = field(default_factory=ServingMetrics)
+    # Placements' recent traffic for quotes and holds, one reading per placement a few minutes.
+    recent_traffic: RecentTraffic = field(default_factory=RecentTraffic)
 
     @classmethod
     def build(

@@ -65,6 +65,7 @@ async def hold_for_shop(
         now=now,
         host=host_layout(request),
         limits=ctx.settings.hold_limits,
+        traffic=ctx.recent_traffic,
     )
 
 

@@ -22,7 +22,7 @@ from marketplace.calendar import tokyo_date
 from marketplace.creatives.services import placement_problems
 from marketplace.db import utcnow
 from marketplace.delivery.forecast import Forecast, SoldBooking, forecast
-from marketplace.delivery.forecast_traffic import load_traffic
+from marketplace.delivery.forecast_traffic import TrafficReader, load_traffic
 from marketplace.delivery.layout import HostLayout
 from marketplace.errors import (
     HoldExpired,
@@ -136,10 +136,14 @@ def quote_booking(
     request: BookingRequest,
     now: datetime | None = None,
     host: HostLayout | None = None,
+    *,
+    traffic: TrafficReader = load_traffic,
 ) -> PricedRequest:
     """Price a request and show the availability of its weeks; writes nothing.
 
     A placement that no page of the host (`host`) would show is refused: it cannot be sold.
+    The reach forecast reads the placement's traffic through `traffic` (a web process passes
+    its `RecentTraffic`).
     """
     now = now or utcnow()
     shop = _shop(session, shop_id)
@@ -162,7 +166,10 @@ def quote_booking(
     weeks = stock.availability(session, placement, request.week_starts, now)
     layout = host or HostLayout()
     return PricedRequest(
-        placement, quote, weeks, forecast_request(session, placement, request, layout, now)
+        placement,
+        quote,
+        weeks,
+        forecast_request(session, placement, request, layout, now, traffic=traffic),
     )
 
 
@@ -172,6 +179,8 @@ def forecast_request(
     request: BookingRequest,
     host: HostLayout,
     now: datetime,
+    *,
+    traffic: TrafficReader = load_traffic,
 ) -> Forecast | None:
     """The reach forecast of a request, against the bookings already sold in its weeks."""
     return forecast_sale(
@@ -182,6 +191,7 @@ def forecast_request(
         (request.first_week, request.last_week),
         cap=host.frequency_cap,
         now=now,
+        traffic=traffic,
     )
 
 
@@ -195,11 +205,12 @@ def forecast_sale(
     cap: int,
     now: datetime,
     sold_besides: int | None = None,
+    traffic: TrafficReader = load_traffic,
 ) -> Forecast | None:
     """The reach forecast of `shares` over the Mondays `weeks` (first, last), against the
     bookings sold in those weeks (besides booking `sold_besides`: a sold booking's own)."""
-    traffic = load_traffic(session, placement.id, now)
-    if traffic is None:
+    recent = traffic(session, placement.id, now)
+    if recent is None:
         return None
     first_week, last_week = weeks
     query = select(Booking.shares, Booking.targeting).where(
@@ -212,7 +223,7 @@ def forecast_sale(
         query = query.where(Booking.id != sold_besides)
     sold = session.execute(query).tuples()
     return forecast(
-        traffic,
+        recent,
         targeting,
         shares=shares,
         shares_per_week=placement.shares_per_week,
@@ -261,6 +272,7 @@ def place_hold(
     now: datetime | None = None,
     host: HostLayout | None = None,
     limits: HoldLimits | None = None,
+    traffic: TrafficReader = load_traffic,
 ) -> Booking:
     """Reserve the shares for HOLD_DURATION. Re-sending the same key returns the same booking.
 
@@ -281,7 +293,7 @@ def place_hold(
         # the shop's cancels (their events reference the shop row) are not blocked by it.
         lock_by_id(session, Shop, shop_id, key_share=True)
         check_hold_limits(session, shop_id, request, limits, now)
-    priced = quote_booking(session, shop_id, request, now, host)
+    priced = quote_booking(session, shop_id, request, now, host, traffic=traffic)
     check_reach(priced)
     for week in priced.availability:
         # Fail fast without queueing on the week's lock; the locked UPDATE below decides.

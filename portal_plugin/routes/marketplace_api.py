@@ -147,7 +147,13 @@ async def quote(request: Request) -> Response:
     body = await json_object(request)
     booking_request = parse_booking_request(body, tokyo_date(now))
     priced = await run(
-        request, quote_booking, shop_of(request).shop_id, booking_request, now, host_layout(request)
+        request,
+        quote_booking,
+        shop_of(request).shop_id,
+        booking_request,
+        now,
+        host_layout(request),
+        traffic=context(request).recent_traffic,
     )
     return JSONResponse(quote_json(priced))
 

@@ -139,7 +139,13 @@ async def quote_page(request: Request) -> Response:
     try:
         booking_request = parse_booking_request(data, tokyo_date(now), targeting)
         priced = await run(
-            request, quote_booking, shop.shop_id, booking_request, now, host_layout(request)
+            request,
+            quote_booking,
+            shop.shop_id,
+            booking_request,
+            now,
+            host_layout(request),
+            traffic=context(request).recent_traffic,
         )
     except MarketplaceError as exc:
         values = await run(request, _wizard_values, shop.shop_id, host_layout(request), data)
