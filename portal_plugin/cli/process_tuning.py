@@ -65,7 +65,7 @@ def freeze_long_lived_objects() -> None:
 
 
 class FrozenAfterLoads(PortalHooks):
-    """The default hooks, with the process's long-lived objects frozen after each load."""
+    """The default hooks, with the process's long-lived objects frozen after the first load."""
 
     frozen = False
 
