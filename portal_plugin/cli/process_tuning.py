@@ -20,6 +20,14 @@ these two steps).
   So it freezes once, at the first load: the plugin reports a load again after every
   re-ranking, and freezing each time kept any cycle alive at that moment forever (the soak's
   workers grew by tens of MB an hour with it).
+* **Freed memory handed back.** glibc returns freed heap memory to the system only from the
+  top of the heap. A burst of work (several quotes at once, a recount of today's offers) grows
+  the heap; once it is freed, a few live blocks above it keep those pages resident, so a
+  worker's size steps up at each new peak although what it holds does not grow (measured in
+  the soak: heap in use flat at 63 MB while its free part grew by 3 MB in one step).
+  `MemoryTrimmer` calls `malloc_trim(0)` every minute from a thread of its own, which gives
+  the free pages anywhere in the heap back; the call lets go of the GIL and takes a few
+  milliseconds (3 ms walking a heap of 200 MB with nothing to give back, 18 ms giving 177 MB).
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import threading
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 
@@ -37,6 +47,18 @@ from portal_plugin.settings import load_settings
 
 ARENAS = 2
 _M_ARENA_MAX = -8  # from glibc's malloc.h
+TRIM_SECONDS = 60.0
+
+
+def _glibc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        library = ctypes.CDLL(name)
+    except OSError:
+        return None
+    return library if hasattr(library, "malloc_trim") and hasattr(library, "mallopt") else None
 
 
 def cap_malloc_arenas(arenas: int = ARENAS) -> bool:
@@ -48,14 +70,41 @@ def cap_malloc_arenas(arenas: int = ARENAS) -> bool:
     raw = os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
     if not raw.strip().isdigit() or int(raw) < 1:
         raise ValueError(f"MALLOC_ARENA_MAX must be a positive whole number, not {raw!r}")
-    name = ctypes.util.find_library("c")
-    if name is None:
+    libc = _glibc()  # musl and other libcs have no mallopt
+    return libc is not None and bool(libc.mallopt(_M_ARENA_MAX, int(raw)))
+
+
+def trim_freed_memory() -> bool:
+    """Give the free pages of the heap back to the system; False where libc is not glibc."""
+    libc = _glibc()
+    if libc is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):  # musl and other libcs have no mallopt
-        return False
-    return bool(mallopt(_M_ARENA_MAX, int(raw)))
+    libc.malloc_trim(0)
+    return True
+
+
+class MemoryTrimmer:
+    """Calls `trim` every `interval` seconds on a daemon thread until stopped."""
+
+    def __init__(
+        self, interval: float = TRIM_SECONDS, trim: Callable[[], object] = trim_freed_memory
+    ) -> None:
+        self.interval = interval
+        self.trim = trim
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-trimmer", daemon=True)
+
+    def start(self) -> MemoryTrimmer:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self.trim()
 
 
 def freeze_long_lived_objects() -> None:
@@ -78,5 +127,7 @@ class FrozenAfterLoads(PortalHooks):
 def create_served_app() -> Starlette:
     """The demo portal as `serve` starts it in each uvicorn worker, its process tuned."""
     cap_malloc_arenas()
+    if trim_freed_memory():  # glibc: then every minute
+        MemoryTrimmer().start()
     settings = load_settings()
     return create_demo_app(settings, hooks=FrozenAfterLoads(settings))
