@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.calendar import tokyo_date, week_start
-from marketplace.delivery.forecast_traffic import load_traffic
+from marketplace.delivery.forecast_traffic import TrafficReader, load_traffic
 from marketplace.delivery.outlook import SoldShare, WeekOutlook, week_outlook
 from marketplace.inventory import stock
 from marketplace.inventory.placements import list_placements
@@ -37,14 +37,20 @@ class PlacementOutlook:
 
 
 def placement_outlooks(
-    session: Session, now: datetime, *, cap: int, weeks: int = 8
+    session: Session,
+    now: datetime,
+    *,
+    cap: int,
+    weeks: int = 8,
+    traffic: TrafficReader = load_traffic,
 ) -> list[PlacementOutlook]:
-    """Each active placement's running week and the `weeks` − 1 after it."""
+    """Each active placement's running week and the `weeks` − 1 after it; the traffic read
+    through `traffic` (the web process passes its `RecentTraffic`, as quotes do)."""
     first = week_start(tokyo_date(now))
     week_list = stock.week_range(first, weeks)
     result = []
     for placement in list_placements(session, active_only=True):
-        traffic = load_traffic(session, placement.id, now)
+        recent = traffic(session, placement.id, now)
         sold_by_week: dict[date, list[SoldShare]] = {week: [] for week in week_list}
         for booking_id, shares, targeting, first_week, last_week in session.execute(
             select(
@@ -69,7 +75,7 @@ def placement_outlooks(
                 placement,
                 tuple(
                     week_outlook(
-                        traffic,
+                        recent,
                         week.week_start,
                         sold_by_week[week.week_start],
                         total_shares=week.total,

@@ -30,6 +30,7 @@ from marketplace.lifecycle import PlacementKind
 from marketplace.queries import all_bookings, calendars, effective_status
 from marketplace.vocab import StaffRole
 from portal_plugin.auth import require_staff
+from portal_plugin.context import context
 from portal_plugin.errors import localize
 from portal_plugin.i18n import gettext as _
 from portal_plugin.labels import BOOKING_STATUS_LABELS
@@ -172,7 +173,11 @@ async def placement_edit_page(request: Request) -> Response:
 async def reach_page(request: Request) -> Response:
     """Forecast vs sold per placement-week: can what was sold be delivered?"""
     outlooks = await run(
-        request, placement_outlooks, utcnow(), cap=host_layout(request).frequency_cap
+        request,
+        placement_outlooks,
+        utcnow(),
+        cap=host_layout(request).frequency_cap,
+        traffic=context(request).recent_traffic,
     )
     return render(
         request,

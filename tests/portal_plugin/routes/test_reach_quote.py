@@ -3,10 +3,16 @@ what cannot be delivered (issue 20 item 3)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from marketplace.delivery import forecast_traffic
+from marketplace.delivery.forecast_traffic import RecentTraffic
 from marketplace.models import Placement, Shop
 from marketplace.vocab import ShopStatus
 from portal_plugin.demo.inventory import seed_inventory
@@ -85,3 +91,33 @@ def test_the_quote_page_names_the_cause_in_japanese(client: TestClient, session:
     )
     assert "お申し込みいただけません" in refused.text
     assert "15分間仮押さえする" not in refused.text
+
+
+def test_quotes_and_holds_share_one_traffic_reading(
+    app: Starlette, client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web process reads a placement's 28 days once per period (RecentTraffic), however
+    many quotes ask for it; a hold's reach check reads through the same cache."""
+    placement = seed_inventory(session)[0]
+    traffic(session, placement)
+    auth = api_client(client, session)
+    readings: list[int] = []
+    real = forecast_traffic.load_traffic
+
+    def counted(session: Session, placement_id: int, now: datetime) -> object:
+        readings.append(placement_id)
+        return real(session, placement_id, now)
+
+    monkeypatch.setattr(forecast_traffic, "load_traffic", counted)
+    for _ in range(3):
+        quoted = client.post("/api/marketplace/quotes", json=body(placement), headers=auth)
+        assert quoted.json()["reach"]["forecast_impressions"] > 0
+    assert 1 <= len(readings) <= 2  # one, or two if a five-minute period turned meanwhile
+    app.state.ctx.recent_traffic = RecentTraffic()  # forget: the hold must read through it
+    held = client.post(
+        "/api/marketplace/bookings",
+        json=body(placement),
+        headers={**auth, "Idempotency-Key": "s" * 16},
+    )
+    assert held.status_code == 201
+    assert 2 <= len(readings) <= 3 and set(readings) == {placement.id}
