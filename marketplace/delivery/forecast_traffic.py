@@ -28,7 +28,7 @@ VIEWS_STEP: Final = 0.05
 REUSE_SECONDS: Final = 300
 
 # (session, placement id, now) -> the placement's traffic: `load_traffic` or a `RecentTraffic`.
-TrafficReader = Callable[[Session, int, datetime], "PlacementTraffic | None"]
+TrafficReader = Callable[[Session, int, datetime], PlacementTraffic | None]
 
 
 def load_traffic(

@@ -1,8 +1,8 @@
 """The spool directory the event writers of all workers share, safe between processes.
 
 Every worker of a server appends the batches it could not write to the same spool file, and
-every worker replays the spool once the database answers again. Threads of one process are kept
-apart by the writer's own lock; processes, by `flock` on the file itself:
+every worker replays the spool once the database answers again. Each operation opens the file
+anew and takes an `flock` on it, which keeps threads and processes apart alike:
 
 * **Appending** takes an exclusive lock on the live spool, then checks that the file it opened
   is still the one at the spool's path: a replay may have renamed it aside between the open and
@@ -89,7 +89,7 @@ class SpoolDirectory:
         """Rename the live spool aside for replay; appends meanwhile start a new one."""
         if not self.live_path.exists():
             return
-        with _locked(self.live_path, "a", wait=True) as spool:
+        with _locked(self.live_path, "r", wait=True) as spool:  # "r": never creates it
             if spool is not None and os.fstat(spool.fileno()).st_size:
                 # The process id keeps two workers setting aside at the same instant apart.
                 aside = f"replaying-{time.time_ns()}-{os.getpid()}.jsonl"

@@ -41,11 +41,9 @@ from marketplace.delivery.models import (
     EligibleSlot,
     SlotOpportunity,
 )
-from marketplace.delivery.spool import LIVE_NAME, SpoolDirectory
+from marketplace.delivery.spool import SpoolDirectory
 
 log = logging.getLogger(__name__)
-
-SPOOL_NAME = LIVE_NAME  # the live spool file in the spool directory
 
 # Called between the inserts of a batch; tests use it to fail a writer half way through.
 FaultHook = Callable[[str], None]

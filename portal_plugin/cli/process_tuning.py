@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import os
 import threading
@@ -50,7 +51,9 @@ _M_ARENA_MAX = -8  # from glibc's malloc.h
 TRIM_SECONDS = 60.0
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has mallopt and malloc_trim), loaded once."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -127,7 +130,7 @@ class FrozenAfterLoads(PortalHooks):
 def create_served_app() -> Starlette:
     """The demo portal as `serve` starts it in each uvicorn worker, its process tuned."""
     cap_malloc_arenas()
-    if trim_freed_memory():  # glibc: then every minute
+    if _glibc() is not None:
         MemoryTrimmer().start()
     settings = load_settings()
     return create_demo_app(settings, hooks=FrozenAfterLoads(settings))

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from marketplace.delivery.writer import SPOOL_NAME, EventWriter
+from marketplace.delivery.spool import LIVE_NAME
+from marketplace.delivery.writer import EventWriter
 from tests.support.delivery_events import counts
 
 pytestmark = pytest.mark.fault
@@ -62,9 +63,9 @@ def test_writer_killed_mid_batch_then_spool_replayed_exactly(
             victim.stdout.close()
 
     assert counts(engine, booking_id) == (0, 0, 0), "the killed batch left rows behind"
-    assert (spool / SPOOL_NAME).exists()
+    assert (spool / LIVE_NAME).exists()
     copy = tmp_path / "spool-copy.jsonl"
-    shutil.copy(spool / SPOOL_NAME, copy)
+    shutil.copy(spool / LIVE_NAME, copy)
 
     fresh = EventWriter(engine, spool, retry_interval=0.0)
     assert fresh.replay_spool(force=True) >= 1
@@ -73,7 +74,7 @@ def test_writer_killed_mid_batch_then_spool_replayed_exactly(
     assert not list(spool.glob("*.jsonl")), "the replayed spool was not removed"
 
     # A crash during replay leaves the file to be replayed again: that must change nothing.
-    shutil.copy(copy, spool / SPOOL_NAME)
+    shutil.copy(copy, spool / LIVE_NAME)
     again = EventWriter(engine, spool, retry_interval=0.0)
     assert again.replay_spool(force=True) >= 1
     assert counts(engine, booking_id) == (SPOOLED, SPOOLED, 2 * SPOOLED)
